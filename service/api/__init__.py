@@ -1,0 +1,1 @@
+"""What every endpoint shares: problem details, paging, idempotency, request ids, limits."""

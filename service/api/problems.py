@@ -1,0 +1,169 @@
+"""RFC 9457 problem details for every error the service can answer with."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from service.audit.service import ANONYMOUS, RequestContext
+from service.errors import NotFound, ServiceError
+from service.uow import UnitOfWork
+
+log = structlog.get_logger("entente.errors")
+MEDIA_TYPE = "application/problem+json"
+HTTP_TITLES = {
+    400: ("bad-request", "Bad request"),
+    404: ("not-found", "Not found"),
+    405: ("method-not-allowed", "Method not allowed"),
+    413: ("too-large", "Request body too large"),
+    415: ("unsupported-media-type", "Unsupported media type"),
+    422: ("invalid-input", "Invalid input"),
+}
+
+
+def problem(
+    status: int,
+    code: str,
+    title: str,
+    *,
+    detail: str | None = None,
+    request_id: str | None = None,
+    instance: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body = {"type": f"urn:entente:problem:{code}", "title": title, "status": status, "code": code}
+    body |= {"detail": detail, "instance": instance, "request_id": request_id}
+    body = {key: value for key, value in body.items() if value is not None} | extra
+    return JSONResponse(body, status_code=status, headers=headers, media_type=MEDIA_TYPE)
+
+
+def request_id_of(request: Request) -> str | None:
+    return getattr(request.state, "request_id", None)
+
+
+async def service_error(request: Request, exc: ServiceError) -> JSONResponse:
+    if exc.audited:
+        await record_denial(request, exc)
+    return problem(
+        exc.status,
+        exc.code,
+        exc.title,
+        detail=exc.detail,
+        request_id=request_id_of(request),
+        instance=request.url.path,
+        headers=exc.headers,
+        **exc.extra,
+    )
+
+
+async def record_denial(request: Request, exc: ServiceError) -> None:
+    """Every refused access is an audit entry of its own (the request changed nothing else)."""
+    principal = getattr(request.state, "principal", None)
+    actor = principal.as_actor() if principal else ANONYMOUS
+    context = RequestContext(
+        request_id_of(request), request.client.host if request.client else None
+    )
+    uow = UnitOfWork(request.app.state.database, actor=actor, context=context)
+    details = {
+        "status": exc.status,
+        "reason": exc.log_reason or str(exc),
+        "method": request.method,
+        "path": request.url.path,
+    }
+    entity_type = exc.entity if isinstance(exc, NotFound) else None
+    entity_id = str(exc.entity_id) if isinstance(exc, NotFound) and exc.entity_id else None
+    action = "auth.token_rejected" if exc.status == 401 else "access.denied"
+    async with uow.transaction() as tx:
+        tx.audit(action, details=details, entity_type=entity_type, entity_id=entity_id)
+
+
+async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    errors = [
+        {"loc": list(error.get("loc", ())), "message": error.get("msg"), "type": error.get("type")}
+        for error in exc.errors()[:50]
+    ]
+    return problem(
+        422,
+        "invalid-input",
+        "Invalid input",
+        detail="The request does not match the expected shape.",
+        request_id=request_id_of(request),
+        instance=request.url.path,
+        errors=errors,
+    )
+
+
+async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    code, title = HTTP_TITLES.get(exc.status_code, ("http-error", "HTTP error"))
+    if exc.status_code == 400:  # FastAPI's "error parsing the body": still a payload problem
+        code, title = "invalid-input", "Invalid input"
+        return problem(422, code, title, detail=str(exc.detail), request_id=request_id_of(request))
+    return problem(
+        exc.status_code,
+        code,
+        title,
+        detail=str(exc.detail) if exc.detail else None,
+        request_id=request_id_of(request),
+        headers=dict(exc.headers or {}),
+    )
+
+
+async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error", path=request.url.path)
+    return problem(
+        500,
+        "internal-error",
+        "Internal error",
+        detail="Something went wrong on our side; the request id helps us find it.",
+        request_id=request_id_of(request),
+    )
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(ServiceError, service_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, validation_error)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, unexpected_error)
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details."""
+
+    type: str
+    title: str
+    status: int
+    code: str
+    detail: str | None = None
+    instance: str | None = None
+    request_id: str | None = None
+
+
+DESCRIPTIONS = {
+    400: "Bad request",
+    401: "Not authenticated",
+    403: "Not allowed",
+    404: "Not found, or not visible to you",
+    409: "Conflicts with the current state",
+    413: "Body too large",
+    422: "Invalid input",
+    429: "Too many requests",
+}
+
+
+def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for the problems a route can answer with."""
+    return {
+        status: {
+            "model": Problem,
+            "description": DESCRIPTIONS[status],
+            "content": {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for status in statuses
+    }

@@ -1,0 +1,116 @@
+"""The application factory. Nothing is built at import time."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from service import __version__
+from service.api import problems
+from service.api.idempotency import IdempotencyMiddleware, Idempotent, Replay, replay_response
+from service.api.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from service.audit.router import router as audit_router
+from service.auth import keys
+from service.auth.oidc import JwksCache
+from service.auth.router import router as auth_router
+from service.auth.tokens import TokenService
+from service.config import Settings
+from service.db import Database
+from service.parties.router import router as parties_router
+
+DESCRIPTION = """\
+Entente carries end-use assurances, consultations and decision notices between an export
+licensing authority and its counterpart ministry, with a tamper-evident audit trail.
+
+Errors are RFC 9457 problem details. Every POST accepts an `Idempotency-Key`.
+"""
+
+
+def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        own_database = database is None
+        app.state.database = database or Database(
+            settings.resolved_database_url,
+            busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+            pool_size=settings.database_pool_size,
+        )
+        async with httpx.AsyncClient(timeout=5.0, follow_redirects=False, trust_env=False) as http:
+            jwks = JwksCache(
+                ttl=settings.jwks_cache_seconds,
+                min_refresh=settings.jwks_min_refresh_seconds,
+                http=http,
+            )
+            signing_key = keys.load_or_create(settings.resolved_signing_key_file)
+            app.state.tokens = TokenService(settings, [signing_key], jwks)
+            try:
+                yield
+            finally:
+                if own_database:
+                    await app.state.database.dispose()
+
+    app = FastAPI(
+        title="Entente",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    problems.install(app)
+    app.add_exception_handler(Replay, replay_response)  # type: ignore[arg-type]
+    app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContextMiddleware)
+
+    api = APIRouter(prefix="/api/v1", dependencies=[Idempotent])
+    api.include_router(parties_router)
+    api.include_router(audit_router)
+    app.include_router(api)
+    app.include_router(auth_router)
+    app.include_router(health_router())
+    return app
+
+
+def health_router() -> APIRouter:
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        """The process is alive."""
+        return {"status": "ok"}
+
+    @router.get("/readyz", responses={503: {"description": "The database is unreachable"}})
+    async def readyz(request: Request) -> Any:
+        """The database answers; load balancers send traffic only when this is 200."""
+        try:
+            async with request.app.state.database.sessions() as session:
+                await session.execute(text("SELECT 1"))
+        except Exception:
+            return JSONResponse(
+                {
+                    "type": "urn:entente:problem:unavailable",
+                    "title": "Service unavailable",
+                    "status": 503,
+                    "code": "unavailable",
+                    "detail": "The database is unreachable.",
+                },
+                status_code=503,
+                media_type=problems.MEDIA_TYPE,
+            )
+        return {"status": "ready"}
+
+    return router
+
+
+__all__ = ["Depends", "create_app"]

@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+from sqlalchemy import or_, select
+
+from service.api.pagination import Cursor, InvalidCursor, Limit, Page
+from service.api.problems import errors
+from service.audit import service as audit_service
+from service.audit.models import AuditEntry
+from service.auth.dependencies import Caller, CallerUoW
+from service.auth.principal import Principal
+from service.parties import policies
+from service.parties.models import Dialogue
+
+router = APIRouter(tags=["audit"])
+
+
+class AuditEntryRead(BaseModel):
+    model_config = {"from_attributes": True}
+
+    seq: int
+    at: datetime
+    actor_type: str
+    actor_id: UUID | None
+    actor_name: str | None
+    org_id: UUID | None
+    action: str
+    entity_type: str | None
+    entity_id: str | None
+    dialogue_id: UUID | None
+    request_id: str | None
+    client_addr: str | None
+    details: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+
+class VerificationRead(BaseModel):
+    valid: bool
+    entries: int
+    first_broken_seq: int | None
+    reason: str | None
+
+
+def visible_entries(caller: Principal):
+    """Entries of dialogues the caller's organization is a party to, and of its own members."""
+    org = caller.org_id
+    party_dialogues = select(Dialogue.id).where(
+        or_(Dialogue.authority_id == org, Dialogue.counterpart_id == org)
+    )
+    return select(AuditEntry).where(
+        or_(
+            AuditEntry.dialogue_id.in_(party_dialogues),
+            (AuditEntry.dialogue_id.is_(None)) & (AuditEntry.org_id == org),
+        )
+    )
+
+
+def decode_seq(cursor: str) -> int:
+    try:
+        return int(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode())
+    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        raise InvalidCursor("The cursor is not one this service issued.") from exc
+
+
+def encode_seq(seq: int) -> str:
+    return base64.urlsafe_b64encode(str(seq).encode()).decode().rstrip("=")
+
+
+@router.get("/audit", responses=errors(401, 403, 422))
+async def list_audit(
+    caller: Caller,
+    uow: CallerUoW,
+    dialogue_id: UUID | None = None,
+    actor_id: UUID | None = None,
+    action: Annotated[str | None, Query(max_length=80)] = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Page[AuditEntryRead]:
+    """The audit trail of your dialogues and your organization (auditors), in chain order."""
+    policies.require(policies.can_read_audit(caller), "Only auditors read the audit trail.")
+    query = visible_entries(caller)
+    for column, value in (
+        (AuditEntry.dialogue_id, dialogue_id),
+        (AuditEntry.actor_id, actor_id),
+        (AuditEntry.action, action),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    if cursor:
+        query = query.where(AuditEntry.seq > decode_seq(cursor))
+    async with uow.reading() as session:
+        rows = (await session.scalars(query.order_by(AuditEntry.seq).limit(limit + 1))).all()
+    next_cursor = encode_seq(rows[limit - 1].seq) if len(rows) > limit else None
+    items = [AuditEntryRead.model_validate(row) for row in rows[:limit]]
+    return Page(items=items, next_cursor=next_cursor)
+
+
+@router.get("/audit/verify", responses=errors(401, 403))
+async def verify_audit(caller: Caller, uow: CallerUoW) -> VerificationRead:
+    """Recompute the whole hash chain and name the first entry that breaks it."""
+    policies.require(policies.can_read_audit(caller), "Only auditors verify the audit trail.")
+    async with uow.reading() as session:
+        result = await audit_service.verify(session)
+    return VerificationRead(
+        valid=result.valid,
+        entries=result.entries,
+        first_broken_seq=result.first_broken_seq,
+        reason=result.reason,
+    )

@@ -1,0 +1,1 @@
+"""Identity of callers: keys, tokens, external issuers, principals and the request dependencies."""

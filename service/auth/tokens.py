@@ -1,0 +1,103 @@
+"""Issuing our access tokens and verifying any bearer token we are shown."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+from uuid import uuid4
+
+from service.auth import jwt
+from service.auth.jwt import TokenError
+from service.auth.keys import SigningKey
+from service.auth.oidc import JwksCache
+from service.config import ExternalIssuer, Settings
+
+MAX_TOKEN_BYTES = 8192
+OWN_ALGORITHMS = ["ES256"]  # never an HMAC algorithm beside it (RFC 8725 section 3.1)
+EXTERNAL_TYPES = {None, "JWT", "at+jwt", "application/at+jwt"}
+
+
+@dataclass(frozen=True)
+class VerifiedToken:
+    claims: dict[str, Any]
+    issuer: ExternalIssuer | None  # None: one of ours
+
+
+class TokenService:
+    def __init__(self, settings: Settings, keys: list[SigningKey], jwks: JwksCache) -> None:
+        self.settings = settings
+        self.signing_key = keys[0]
+        self.keys = {key.kid: key for key in keys}
+        self.jwks = jwks
+        self.external = {issuer.issuer: issuer for issuer in settings.trusted_issuers}
+
+    def jwks_document(self) -> dict[str, Any]:
+        return {"keys": [key.jwk() for key in self.keys.values()]}
+
+    def issue(self, subject: str, *, ttl: int, claims: dict[str, Any]) -> str:
+        now = int(time.time())
+        payload = {
+            **claims,
+            "iss": self.settings.token_issuer,
+            "aud": self.settings.token_audience,
+            "sub": subject,
+            "iat": now,
+            "nbf": now,
+            "exp": now + ttl,
+            "jti": str(uuid4()),
+        }
+        key = self.signing_key
+        return jwt.sign(payload, key.private_pem, kid=key.kid)
+
+    async def verify(self, token: str) -> VerifiedToken:
+        if len(token) > MAX_TOKEN_BYTES:
+            raise TokenError("token too large")
+        header = jwt.unverified_header(token)
+        issuer = jwt.unverified_claims(token).get("iss")
+        if issuer == self.settings.token_issuer:
+            return VerifiedToken(self.verify_own(token, header), None)
+        if isinstance(issuer, str) and issuer in self.external:
+            external = self.external[issuer]
+            return VerifiedToken(await self.verify_external(token, header, external), external)
+        raise TokenError("unknown issuer")
+
+    def verify_own(self, token: str, header: dict[str, Any]) -> dict[str, Any]:
+        if header.get("alg") not in OWN_ALGORITHMS:
+            raise TokenError(f"algorithm {header.get('alg')!r} not allowed")
+        if header.get("typ") != "at+jwt":
+            raise TokenError("not an access token")
+        key = self.keys.get(header.get("kid"))  # type: ignore[arg-type]
+        if key is None:
+            raise TokenError("unknown key id")
+        return self.decode(token, key.jwk(), OWN_ALGORITHMS, self.settings.token_issuer)
+
+    async def verify_external(
+        self, token: str, header: dict[str, Any], issuer: ExternalIssuer
+    ) -> dict[str, Any]:
+        if header.get("alg") not in issuer.algorithms:
+            raise TokenError(f"algorithm {header.get('alg')!r} not allowed")
+        if header.get("typ") not in EXTERNAL_TYPES:
+            raise TokenError("not an access token")
+        kid = header.get("kid")
+        key = await self.jwks.key(issuer, kid) if isinstance(kid, str) else None
+        if key is None:
+            raise TokenError("unknown key id")
+        return self.decode(token, key, issuer.algorithms, issuer.issuer, issuer.audience)
+
+    def decode(
+        self,
+        token: str,
+        key: dict[str, Any],
+        algorithms: list[str],
+        issuer: str,
+        audience: str | None = None,
+    ) -> dict[str, Any]:
+        return jwt.decode(
+            token,
+            key,
+            algorithms=algorithms,
+            issuer=issuer,
+            audience=audience or self.settings.token_audience,
+            leeway=self.settings.token_leeway_seconds,
+        )

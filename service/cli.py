@@ -1,0 +1,208 @@
+"""The ``entente`` command."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+
+from service import migrate
+from service.config import AdminPassword, Settings
+from service.db import Database
+from service.errors import ServiceError
+from service.uow import UnitOfWork
+
+T = TypeVar("T")
+app = typer.Typer(
+    help="Entente: export-licensing dialogues with a tamper-evident audit trail.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(audit_app, name="audit")
+DEMO_PASSWORD = "entente-demo-2026"  # noqa: S105 - printed for the demo users on purpose
+
+
+def fail(message: str) -> None:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(1)
+
+
+def settings() -> Settings:
+    current = Settings()
+    if current.is_sqlite:
+        current.data_dir.mkdir(parents=True, exist_ok=True)
+    return current
+
+
+def upgrade(current: Settings) -> None:
+    try:
+        migrate.upgrade(current.resolved_database_url)
+    except Exception as exc:
+        fail(f"cannot migrate {redacted(current.resolved_database_url)}: {exc}")
+
+
+def redacted(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def with_uow(current: Settings, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
+    async def run() -> T:
+        database = Database(
+            current.resolved_database_url, busy_timeout_ms=current.sqlite_busy_timeout_ms
+        )
+        try:
+            return await work(UnitOfWork(database))
+        finally:
+            await database.dispose()
+
+    try:
+        return asyncio.run(run())
+    except ServiceError as exc:
+        fail(str(exc))
+        raise  # unreachable: fail() exits
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Migrate the database to the newest schema (Alembic)."""
+    current = settings()
+    upgrade(current)
+    typer.echo(f"database {redacted(current.resolved_database_url)} is at the newest schema")
+
+
+@app.command()
+def init(
+    org_code: Annotated[str, typer.Option(help="Code of the host licensing authority.")],
+    org_name: Annotated[str, typer.Option(help="Its name.")],
+    country: Annotated[str, typer.Option(help="ISO 3166-1 alpha-2 country code.")],
+    admin_username: Annotated[str, typer.Option(help="Username of its first admin.")],
+    admin_password: Annotated[
+        str | None, typer.Option(help="Or set ENTENTE_ADMIN_PASSWORD.", show_default=False)
+    ] = None,
+) -> None:
+    """Create the host licensing authority and its admin (migrating first if needed)."""
+    from service.parties import bootstrap
+
+    secret = AdminPassword().admin_password
+    password = admin_password or (secret.get_secret_value() if secret else None)
+    if not password:
+        fail("give --admin-password or set ENTENTE_ADMIN_PASSWORD")
+    current = settings()
+    upgrade(current)
+    org, created = with_uow(
+        current,
+        lambda uow: bootstrap.initialize(
+            uow,
+            code=org_code,
+            name=org_name,
+            country=country,
+            admin_username=admin_username,
+            admin_password=password,
+        ),
+    )
+    if created:
+        typer.echo(f"created host organization {org.code} and its admin {admin_username}")
+    else:
+        typer.echo(f"already initialized (host organization {org.code}); nothing changed")
+
+
+@app.command()
+def demo() -> None:
+    """Load the seed case: Canada's export controls, Türkiye's ministry, Canadian customs."""
+    from service.parties import demo as demo_data
+
+    password = os.environ.get("ENTENTE_DEMO_PASSWORD", DEMO_PASSWORD)
+    current = settings()
+    upgrade(current)
+    result = with_uow(current, lambda uow: demo_data.load(uow, password=password))
+    typer.echo("demo data loaded" if result.created else "demo data present; nothing changed")
+    typer.echo(f"sign in as any of: {', '.join(result.usernames)}")
+    typer.echo(f"password: {password}")
+    typer.echo(
+        "token:    curl -s -d grant_type=password -d username=gac-officer "
+        f"-d password={password} http://127.0.0.1:8000/oauth/token"
+    )
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve the API (the embedded SQLite database is migrated first)."""
+    import uvicorn
+
+    from service import logs
+    from service.app import create_app
+
+    current = settings()
+    logs.configure(current.log_level)
+    if current.is_sqlite:
+        upgrade(current)
+    typer.echo(f"Entente on http://{host}:{port}  (API docs: /api/v1/docs)")
+    uvicorn.run(
+        create_app(current),
+        host=host,
+        port=port,
+        access_log=False,
+        proxy_headers=False,
+        log_level="warning",
+    )
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Recompute the hash chain; exit 1 and name the first broken entry if it was altered."""
+    from service.audit import service as audit_service
+
+    async def check(uow: UnitOfWork) -> audit_service.Verification:
+        async with uow.reading() as session:
+            return await audit_service.verify(session)
+
+    result = with_uow(settings(), check)
+    if result.valid:
+        typer.echo(f"audit chain valid: {result.entries} entries")
+        return
+    typer.secho(
+        f"audit chain BROKEN at entry {result.first_broken_seq}: {result.reason} "
+        f"({result.entries} entries verified before it)",
+        fg=typer.colors.RED,
+        err=True,
+    )
+    raise typer.Exit(1)
+
+
+@app.command()
+def openapi(
+    output: Annotated[Path, typer.Option(help="Where to write the document.")] = Path(
+        "openapi/openapi.json"
+    ),
+) -> None:
+    """Write the OpenAPI document of the API."""
+    from service.app import create_app
+
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(render_openapi(create_app(Settings())) + "\n")
+    typer.echo(f"wrote {output}")
+
+
+def render_openapi(application: object) -> str:
+    return json.dumps(application.openapi(), indent=2, sort_keys=True, ensure_ascii=False)  # type: ignore[attr-defined]
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,101 @@
+"""Settings, read once from the environment (prefix ``ENTENTE_``)."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import BaseModel, Field, HttpUrl, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+ROLES = ("officer", "approver", "diplomat", "auditor", "admin")
+
+
+class ExternalIssuer(BaseModel):
+    """An OpenID Connect provider whose access tokens we accept.
+
+    Claim mapping: the organization comes from ``org_claim`` (an organization code) or, when the
+    provider serves one organization only, from ``organization_code``; roles come from
+    ``roles_claim`` translated through ``role_map`` (unmapped values are ignored).
+    """
+
+    model_config = {"extra": "forbid"}
+
+    issuer: str
+    jwks_url: HttpUrl
+    audience: str
+    algorithms: list[str] = Field(default_factory=lambda: ["RS256", "ES256"])
+    org_claim: str | None = "org"
+    organization_code: str | None = None
+    roles_claim: str = "roles"
+    role_map: dict[str, str] = Field(default_factory=dict)
+    username_claim: str = "preferred_username"
+    display_name_claim: str = "name"
+
+    @field_validator("algorithms")
+    @classmethod
+    def asymmetric_only(cls, value: list[str]) -> list[str]:
+        # An HMAC algorithm beside asymmetric ones is the algorithm-confusion attack (RFC 8725 3.1).
+        allowed = {"RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256", "PS384", "PS512"}
+        bad = [alg for alg in value if alg not in allowed]
+        if bad or not value:
+            raise ValueError(f"only asymmetric algorithms are allowed, not {bad or 'none'}")
+        return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ENTENTE_", env_nested_delimiter="__")
+
+    data_dir: Path = Path("./var")
+    database_url: str | None = None
+    database_pool_size: int = 10
+    sqlite_busy_timeout_ms: int = 5000
+
+    token_issuer: str = "urn:entente:local"  # noqa: S105
+    token_audience: str = "entente"  # noqa: S105
+    user_token_ttl_seconds: int = Field(900, ge=60, le=86400)
+    client_token_ttl_seconds: int = Field(3600, ge=60, le=86400)
+    token_leeway_seconds: int = Field(30, ge=0, le=300)
+    signing_key_file: Path | None = None
+    trusted_issuers: list[ExternalIssuer] = Field(default_factory=list)
+    jwks_cache_seconds: int = 600
+    jwks_min_refresh_seconds: int = 30
+    password_grant: bool = True
+
+    signin_max_failures: int = 5
+    signin_window_seconds: int = 900
+    signin_lockout_seconds: int = 900
+
+    max_body_bytes: int = 1_048_576
+    idempotency_ttl_seconds: int = 86400
+    webhook_allowed_networks: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    log_level: str = "INFO"
+
+    @field_validator("webhook_allowed_networks", mode="before")
+    @classmethod
+    def split_commas(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'entente.db').resolve()}"
+
+    @cached_property
+    def resolved_signing_key_file(self) -> Path:
+        return self.signing_key_file or self.data_dir / "keys" / "signing-key.pem"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+
+class AdminPassword(BaseSettings):
+    """``ENTENTE_ADMIN_PASSWORD`` for ``entente init`` when not given on the command line."""
+
+    model_config = SettingsConfigDict(env_prefix="ENTENTE_")
+    admin_password: SecretStr | None = None

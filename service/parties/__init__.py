@@ -1,0 +1,1 @@
+"""Organizations, users, API clients and the dialogues that bind them."""

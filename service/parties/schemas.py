@@ -1,0 +1,130 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+from uuid import UUID
+
+from pydantic import Field, StrictBool, StringConstraints, field_validator
+
+from service.api.types import Input, Output, Text
+from service.auth.principal import SCOPES
+
+OrgKind = Literal["licensing_authority", "counterpart_ministry", "observer"]
+Role = Literal["officer", "approver", "diplomat", "auditor", "admin"]
+Scope = Literal[tuple(sorted(SCOPES))]  # type: ignore[valid-type]
+OrgCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{1,31}$")]
+Country = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+Username = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]{2,149}$")]
+Password = Annotated[str, StringConstraints(min_length=12, max_length=256)]
+
+
+class OrganizationCreate(Input):
+    code: OrgCode = Field(examples=["CA-GAC"])
+    name: Text(200)  # type: ignore[valid-type]
+    country: Country = Field(description="ISO 3166-1 alpha-2", examples=["CA"])
+    kind: OrgKind
+
+
+class OrganizationUpdate(Input):
+    name: Text(200) | None = None  # type: ignore[valid-type]
+    active: StrictBool | None = None
+
+
+class OrganizationRead(Output):
+    id: UUID
+    code: str
+    name: str
+    country: str
+    kind: OrgKind
+    is_host: bool
+    active: bool
+    created_at: datetime
+
+
+def unique(values: list[str]) -> list[str]:
+    if len(set(values)) != len(values):
+        raise ValueError("must not repeat a value")
+    return sorted(values)
+
+
+class UserCreate(Input):
+    organization_id: UUID
+    username: Username
+    display_name: Text(200)  # type: ignore[valid-type]
+    password: Password
+    roles: list[Role] = Field(min_length=1, max_length=5)
+
+    _unique_roles = field_validator("roles")(unique)
+
+
+class UserUpdate(Input):
+    display_name: Text(200) | None = None  # type: ignore[valid-type]
+    password: Password | None = None
+    roles: list[Role] | None = Field(None, min_length=1, max_length=5)
+    active: StrictBool | None = None
+
+    _unique_roles = field_validator("roles")(unique)
+
+
+class UserRead(Output):
+    id: UUID
+    organization_id: UUID
+    username: str
+    display_name: str
+    roles: list[Role]
+    active: bool
+    external_issuer: str | None
+    created_at: datetime
+
+
+class ClientCreate(Input):
+    organization_id: UUID
+    name: Text(200)  # type: ignore[valid-type]
+    scopes: list[Scope] = Field(min_length=1, max_length=len(SCOPES))  # type: ignore[valid-type]
+
+    _unique_scopes = field_validator("scopes")(unique)
+
+
+class ClientRead(Output):
+    id: UUID
+    organization_id: UUID
+    name: str
+    client_id: str
+    scopes: list[str]
+    active: bool
+    created_at: datetime
+
+
+class ClientCreated(ClientRead):
+    client_secret: str = Field(description="Shown only in this answer; store it now.")
+
+
+class DialogueCreate(Input):
+    title: Text(200)  # type: ignore[valid-type]
+    authority_id: UUID
+    counterpart_id: UUID
+    observer_ids: list[UUID] = Field(default_factory=list, max_length=20)
+
+
+class ObserversAdd(Input):
+    observer_ids: list[UUID] = Field(min_length=1, max_length=20)
+
+
+class DialogueRead(Output):
+    id: UUID
+    title: str
+    authority_id: UUID
+    counterpart_id: UUID
+    observer_ids: list[UUID]
+    my_side: Literal["authority", "counterpart", "observer"]
+    created_at: datetime
+
+
+class Me(Output):
+    kind: Literal["user", "client"]
+    id: UUID
+    name: str
+    display_name: str | None
+    organization: OrganizationRead
+    roles: list[str]
+    scopes: list[str]

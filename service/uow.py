@@ -1,0 +1,83 @@
+"""The unit of work: one transaction per use case, committed once.
+
+A service function opens ``uow.transaction()``; the change, its audit entries and (later) its
+outbox events go into the same session and are committed together before the function
+returns, so a failed COMMIT surfaces as an error and never follows a 2xx. Any exception rolls
+everything back, audit entries included.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.audit import service as audit_service
+from service.audit.service import ANONYMOUS, Actor, PendingEntry, RequestContext
+from service.db import Database, begin_writing
+
+
+class Transaction:
+    def __init__(self, session: AsyncSession, actor: Actor) -> None:
+        self.session = session
+        self.actor = actor
+        self.pending: list[PendingEntry] = []
+
+    def audit(
+        self,
+        action: str,
+        entity: Any = None,
+        *,
+        details: dict[str, Any] | None = None,
+        dialogue_id: UUID | None = None,
+        actor: Actor | None = None,
+        entity_type: str | None = None,
+        entity_id: str | None = None,
+    ) -> None:
+        self.pending.append(
+            PendingEntry(
+                action=action,
+                actor=actor or self.actor,
+                entity=entity,
+                entity_type=entity_type,
+                entity_id=entity_id,
+                dialogue_id=dialogue_id,
+                details=details or {},
+            )
+        )
+
+
+class UnitOfWork:
+    def __init__(
+        self, database: Database, *, actor: Actor = ANONYMOUS, context: RequestContext | None = None
+    ) -> None:
+        self.database = database
+        self.actor = actor
+        self.context = context or RequestContext()
+
+    def as_actor(self, actor: Actor) -> UnitOfWork:
+        return UnitOfWork(self.database, actor=actor, context=self.context)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Transaction]:
+        async with self.database.sessions() as session:
+            await begin_writing(session)
+            tx = Transaction(session, self.actor)
+            try:
+                yield tx
+                await session.flush()
+                if tx.pending:
+                    await audit_service.append(session, tx.pending, self.context)
+                await session.commit()
+            except BaseException:
+                await session.rollback()
+                raise
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        """A read-only session for queries; nothing it does is committed."""
+        async with self.database.sessions() as session:
+            yield session
