@@ -151,21 +151,21 @@ def settings(database_url: str, signing_key_file: Path, tmp_path: Path) -> Setti
 
 
 @pytest.fixture
-async def app(settings: Settings, database: Database):  # noqa: ANN201
+async def app(settings: Settings, database: Database):
     application = create_app(settings, database=database)
     async with application.router.lifespan_context(application):
         yield application
 
 
 @pytest.fixture
-async def client(app) -> AsyncIterator[httpx.AsyncClient]:  # noqa: ANN001
+async def client(app) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://entente.test") as client:
         yield client
 
 
 @pytest.fixture
-async def world(app, client: httpx.AsyncClient) -> World:  # noqa: ANN001
+async def world(app, client: httpx.AsyncClient) -> World:
     """Parties of the seed case plus an unrelated authority, with tokens for each persona."""
     return await build_world(app, client)
 
@@ -186,6 +186,7 @@ async def empty_all_tables(conn: AsyncConnection, db_kind: str) -> None:
         await conn.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
     else:
         for name in tables:
-            await conn.execute(text(f"DELETE FROM {name}"))  # noqa: S608 - our own table names
-    await conn.execute(text("INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, :h)"),
-                       {"h": "0" * 64})
+            await conn.execute(text(f"DELETE FROM {name}"))
+    await conn.execute(
+        text("INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, :h)"), {"h": "0" * 64}
+    )

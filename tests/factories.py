@@ -76,9 +76,14 @@ def token_for(app: Any, principal: Principal) -> str:
 
 async def build_world(app: Any, client: httpx.AsyncClient) -> World:
     uow = UnitOfWork(app.state.database)
-    host, _ = await bootstrap.initialize(uow, code="CA-GAC", name="Global Affairs Canada",
-                                         country="CA", admin_username="gac-admin",
-                                         admin_password=PASSWORD)
+    host, _ = await bootstrap.initialize(
+        uow,
+        code="CA-GAC",
+        name="Global Affairs Canada",
+        country="CA",
+        admin_username="gac-admin",
+        admin_password=PASSWORD,
+    )
     world = World(orgs={"CA-GAC": host})
     admin = await user_persona(app, uow, "gac-admin")
     world.people["host_admin"] = admin
@@ -87,14 +92,21 @@ async def build_world(app: Any, client: httpx.AsyncClient) -> World:
         world.orgs[code] = await party_service.create_organization(uow, admin.principal, data=data)
     for persona, code, roles in PEOPLE:
         username = persona.replace("_", "-")
-        data = UserCreate(organization_id=world.orgs[code].id, username=username,
-                          display_name=persona, password=PASSWORD, roles=roles)
+        data = UserCreate(
+            organization_id=world.orgs[code].id,
+            username=username,
+            display_name=persona,
+            password=PASSWORD,
+            roles=roles,
+        )
         await party_service.create_user(uow, admin.principal, data=data)
         world.people[persona] = await user_persona(app, uow, username)
-    world.dialogue_id = await open_dialogue(uow, admin.principal, world, "CA-GAC", "TR-MFA",
-                                            ["CA-CBSA"])
+    world.dialogue_id = await open_dialogue(
+        uow, admin.principal, world, "CA-GAC", "TR-MFA", ["CA-CBSA"]
+    )
     world.other_dialogue_id = await open_dialogue(
-        uow, world.other_admin.principal, world, "GB-ECJU", "FR-MEAE", [])
+        uow, world.other_admin.principal, world, "GB-ECJU", "FR-MEAE", []
+    )
     await add_client(app, uow, world)
     return world
 
@@ -108,20 +120,31 @@ async def user_persona(app: Any, uow: UnitOfWork, username: str) -> Persona:
     return Persona(principal, token_for(app, principal))
 
 
-async def open_dialogue(uow: UnitOfWork, admin: Principal, world: World, authority: str,
-                        counterpart: str, observers: list[str]) -> UUID:
-    data = DialogueCreate(title=f"{authority} and {counterpart}",
-                          authority_id=world.orgs[authority].id,
-                          counterpart_id=world.orgs[counterpart].id,
-                          observer_ids=[world.orgs[code].id for code in observers])
+async def open_dialogue(
+    uow: UnitOfWork,
+    admin: Principal,
+    world: World,
+    authority: str,
+    counterpart: str,
+    observers: list[str],
+) -> UUID:
+    data = DialogueCreate(
+        title=f"{authority} and {counterpart}",
+        authority_id=world.orgs[authority].id,
+        counterpart_id=world.orgs[counterpart].id,
+        observer_ids=[world.orgs[code].id for code in observers],
+    )
     return (await dialogues.open_dialogue(uow, admin, data=data)).id
 
 
 async def add_client(app: Any, uow: UnitOfWork, world: World) -> None:
     from service.parties import repository
 
-    data = ClientCreate(organization_id=world.orgs["CA-GAC"].id, name="permit system",
-                        scopes=["permits:read", "permits:write", "audit:read"])
+    data = ClientCreate(
+        organization_id=world.orgs["CA-GAC"].id,
+        name="permit system",
+        scopes=["permits:read", "permits:write", "audit:read"],
+    )
     created, secret = await party_service.create_client(uow, world.host_admin.principal, data=data)
     world.client_id, world.client_secret = created.client_id, secret
     async with uow.reading() as session:
