@@ -7,7 +7,8 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         redoc_url=None,
     )
     app.state.settings = settings
+    install_openapi(app)
     problems.install(app)
     app.add_exception_handler(Replay, replay_response)  # type: ignore[arg-type]
     app.add_middleware(IdempotencyMiddleware)
@@ -82,6 +84,18 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     return app
 
 
+def install_openapi(app: FastAPI) -> None:
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title, version=app.version, description=app.description, routes=app.routes
+            )
+            app.openapi_schema = problems.document_problems(schema)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def health_router() -> APIRouter:
     router = APIRouter(tags=["operations"])
 
@@ -90,7 +104,7 @@ def health_router() -> APIRouter:
         """The process is alive."""
         return {"status": "ok"}
 
-    @router.get("/readyz", responses={503: {"description": "The database is unreachable"}})
+    @router.get("/readyz", responses=problems.errors(503))
     async def readyz(request: Request) -> Any:
         """The database answers; load balancers send traffic only when this is 200."""
         try:
@@ -111,6 +125,3 @@ def health_router() -> APIRouter:
         return {"status": "ready"}
 
     return router
-
-
-__all__ = ["Depends", "create_app"]

@@ -22,7 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.auth.dependencies import Caller
 from service.auth.principal import Principal
-from service.db import Base, Database, utcnow
+from service.db import Base, Database, begin_writing, utcnow
 from service.errors import InvalidInput, ServiceError, StateConflict
 
 
@@ -83,6 +83,7 @@ async def claim(
     database: Database, scope: tuple[str, str], fingerprint: str, ttl: timedelta
 ) -> None:
     async with database.sessions() as session:
+        await begin_writing(session)
         record = await session.get(IdempotencyRecord, scope)
         if record and record.created_at < utcnow() - ttl:
             await session.delete(record)
@@ -150,6 +151,7 @@ async def finish(database: Database, claimed: tuple[str, str], response: dict) -
         IdempotencyRecord.key == claimed[1]
     )
     async with database.sessions() as session:
+        await begin_writing(session)
         if response["status"] >= 500:
             await session.execute(delete(IdempotencyRecord).where(matches))
         else:
@@ -167,6 +169,7 @@ async def finish(database: Database, claimed: tuple[str, str], response: dict) -
 
 async def prune(database: Database, older_than: datetime) -> int:
     async with database.sessions() as session:
+        await begin_writing(session)
         result = await session.execute(
             delete(IdempotencyRecord).where(IdempotencyRecord.created_at < older_than)
         )

@@ -117,12 +117,15 @@ async def http_error(request: Request, exc: StarletteHTTPException) -> JSONRespo
 
 async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error", path=request.url.path)
+    request_id = request_id_of(request)
+    # Starlette sends this answer from outside every middleware, so echo the request id here.
     return problem(
         500,
         "internal-error",
         "Internal error",
         detail="Something went wrong on our side; the request id helps us find it.",
-        request_id=request_id_of(request),
+        request_id=request_id,
+        headers={"X-Request-ID": request_id} if request_id else None,
     )
 
 
@@ -145,6 +148,40 @@ class Problem(BaseModel):
     request_id: str | None = None
 
 
+class InvalidField(BaseModel):
+    loc: list[str | int]
+    message: str
+    type: str
+
+
+class ValidationProblem(Problem):
+    """Problem details of a request that does not match its schema."""
+
+    errors: list[InvalidField] = []
+
+
+def document_problems(schema: dict[str, Any]) -> dict[str, Any]:
+    """Describe 422 answers as what they are (``ValidationProblem``), not FastAPI's default."""
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    for name, model in (
+        ("Problem", Problem),
+        ("ValidationProblem", ValidationProblem),
+        ("InvalidField", InvalidField),
+    ):
+        components[name] = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    components.pop("HTTPValidationError", None)
+    components.pop("ValidationError", None)
+    ref = {"$ref": "#/components/schemas/ValidationProblem"}
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            if "422" in operation.get("responses", {}):
+                operation["responses"]["422"] = {
+                    "description": "Invalid input",
+                    "content": {MEDIA_TYPE: {"schema": ref}},
+                }
+    return schema
+
+
 DESCRIPTIONS = {
     400: "Bad request",
     401: "Not authenticated",
@@ -154,6 +191,7 @@ DESCRIPTIONS = {
     413: "Body too large",
     422: "Invalid input",
     429: "Too many requests",
+    503: "Not ready (the database is unreachable)",
 }
 
 
@@ -161,7 +199,6 @@ def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses`` for the problems a route can answer with."""
     return {
         status: {
-            "model": Problem,
             "description": DESCRIPTIONS[status],
             "content": {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
         }

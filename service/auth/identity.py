@@ -12,6 +12,7 @@ from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.audit.service import SYSTEM
 from service.auth.jwt import TokenError
 from service.auth.principal import Principal
 from service.auth.tokens import VerifiedToken
@@ -111,7 +112,7 @@ async def provision(
 ) -> User:
     """Create the user on first sight, or bring its organization and roles up to the issuer's."""
     subject = claims["sub"]
-    async with uow.transaction() as tx:
+    async with uow.as_actor(SYSTEM).transaction() as tx:
         user = await repository.user_by_external(tx.session, issuer.issuer, subject)
         if user is None:
             user = new_external_user(issuer, claims, org, roles)

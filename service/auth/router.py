@@ -5,6 +5,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Form, Request, Response
 from pydantic import BaseModel
 
+from service.api.problems import errors
 from service.auth import signin
 from service.auth.dependencies import AnonymousUoW
 
@@ -24,11 +25,7 @@ class TokenResponse(BaseModel):
     "/oauth/token",
     response_model=TokenResponse,
     response_model_exclude_none=True,
-    responses={
-        400: {"description": "Invalid grant"},
-        401: {"description": "Invalid client"},
-        429: {"description": "Too many failed sign-ins"},
-    },
+    responses=errors(400, 401, 422, 429),
 )
 async def token(
     request: Request,

@@ -1,0 +1,48 @@
+# Two commands on a fresh machine:
+#   make run    set up, load the demo case, serve on http://127.0.0.1:8000 (SQLite)
+#   make test   set up, lint, run the whole suite on SQLite and on PostgreSQL
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements.lock | cksum | cut -d' ' -f1)
+POSTGRES ?= postgresql://postgres@127.0.0.1:5432/test
+
+.PHONY: run test test-sqlite test-postgres lint openapi lock clean
+
+$(STAMP): pyproject.toml requirements.lock
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet --constraint requirements.lock --editable '.[dev]'
+	rm -f $(VENV)/.installed-* && touch $@
+
+run: $(STAMP)
+	$(BIN)/entente demo
+	$(BIN)/entente serve
+
+test: $(STAMP) lint test-sqlite test-postgres
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test-sqlite: $(STAMP)
+	$(BIN)/pytest --db=sqlite
+
+# Runs when PostgreSQL answers; ENTENTE_REQUIRE_POSTGRES=1 (set by .ci/run) makes its absence fail.
+test-postgres: $(STAMP)
+	@if $(BIN)/python -m tests.postgres_ready "$(POSTGRES)"; then \
+		ENTENTE_TEST_POSTGRES="$(POSTGRES)" $(BIN)/pytest --db=postgres; \
+	elif [ "$${ENTENTE_REQUIRE_POSTGRES:-0}" = 1 ]; then \
+		echo "PostgreSQL is required but not reachable at $(POSTGRES)" >&2; exit 1; \
+	else \
+		echo "PostgreSQL not reachable at $(POSTGRES): PostgreSQL run skipped"; \
+	fi
+
+openapi: $(STAMP)
+	$(BIN)/entente openapi
+
+lock: $(STAMP)
+	$(BIN)/pip freeze --exclude-editable > requirements.lock
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .ruff_cache
