@@ -32,7 +32,8 @@ def unverified_header(token: str) -> dict[str, Any]:
 def unverified_claims(token: str) -> dict[str, Any]:
     try:
         claims = jwt.get_unverified_claims(token)
-    except (JOSEError, ValueError, TypeError, KeyError, IndexError, UnicodeError) as exc:
+    # UnicodeError is a ValueError; RecursionError comes from deeply nested JSON claims.
+    except (JOSEError, ValueError, TypeError, KeyError, IndexError, RecursionError) as exc:
         raise TokenError("malformed token") from exc
     if not isinstance(claims, dict):
         raise TokenError("malformed claims")
@@ -54,7 +55,15 @@ def decode(
         claims = jwt.decode(
             token, key, algorithms=algorithms, issuer=issuer, audience=audience, options=options
         )
-    except (JOSEError, ValueError, TypeError, KeyError, OverflowError, AttributeError) as exc:
+    except (
+        JOSEError,
+        ValueError,
+        TypeError,
+        KeyError,
+        OverflowError,
+        AttributeError,
+        RecursionError,  # deeply nested JSON in the payload
+    ) as exc:
         raise TokenError(str(exc) or exc.__class__.__name__) from exc
     check_claim_types(claims)
     return claims

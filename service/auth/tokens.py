@@ -54,6 +54,8 @@ class TokenService:
         if len(token) > MAX_TOKEN_BYTES:
             raise TokenError("token too large")
         header = jwt.unverified_header(token)
+        if "crit" in header:  # RFC 7515 4.1.11: we understand no extension, so none is critical
+            raise TokenError("critical header extension not understood")
         issuer = jwt.unverified_claims(token).get("iss")
         if issuer == self.settings.token_issuer:
             return VerifiedToken(self.verify_own(token, header), None)
@@ -67,7 +69,8 @@ class TokenService:
             raise TokenError(f"algorithm {header.get('alg')!r} not allowed")
         if header.get("typ") != "at+jwt":
             raise TokenError("not an access token")
-        key = self.keys.get(header.get("kid"))  # type: ignore[arg-type]
+        kid = header.get("kid")
+        key = self.keys.get(kid) if isinstance(kid, str) else None
         if key is None:
             raise TokenError("unknown key id")
         return self.decode(token, key.jwk(), OWN_ALGORITHMS, self.settings.token_issuer)
