@@ -118,6 +118,7 @@ def health_router() -> APIRouter:
                     "status": 503,
                     "code": "unavailable",
                     "detail": "The database is unreachable.",
+                    "request_id": problems.request_id_of(request),
                 },
                 status_code=503,
                 media_type=problems.MEDIA_TYPE,

@@ -6,7 +6,7 @@ import base64
 import binascii
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, TypeVar
 from uuid import UUID
 
@@ -43,8 +43,11 @@ def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         created_at, row_id = json.loads(raw)
-        return datetime.fromisoformat(created_at), UUID(row_id)
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError) as exc:
+        moment = datetime.fromisoformat(created_at)
+        if moment.tzinfo is not None:  # out-of-range instants fail here, not in the query
+            moment = moment.astimezone(UTC)
+        return moment, UUID(row_id)
+    except (ValueError, TypeError, AttributeError, OverflowError, binascii.Error) as exc:
         raise InvalidCursor("The cursor is not one this service issued.") from exc
 
 
