@@ -13,11 +13,18 @@ from contextlib import asynccontextmanager
 from typing import Any
 from uuid import UUID
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.audit import service as audit_service
 from service.audit.service import ANONYMOUS, Actor, PendingEntry, RequestContext
 from service.db import Database, begin_writing
+from service.errors import StateConflict
+
+
+def is_unique_violation(exc: IntegrityError) -> bool:
+    orig = exc.orig
+    return getattr(orig, "sqlstate", None) == "23505" or "UNIQUE constraint" in str(orig)
 
 
 class Transaction:
@@ -72,6 +79,12 @@ class UnitOfWork:
                 if tx.pending:
                     await audit_service.append(session, tx.pending, self.context)
                 await session.commit()
+            except IntegrityError as exc:
+                await session.rollback()
+                if is_unique_violation(exc):
+                    # A concurrent request took the same name between our check and our insert.
+                    raise StateConflict("A concurrent request created the same thing.") from exc
+                raise
             except BaseException:
                 await session.rollback()
                 raise

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 HASHED_FIELDS = (
@@ -50,4 +51,14 @@ def chain_hash(prev_hash: str, entry: Any) -> str:
 
 def plain_json(details: dict[str, Any] | None) -> dict[str, Any]:
     """What the database will give back for ``details``: only JSON-native values."""
-    return json.loads(json.dumps(details or {}, default=str))
+    return json.loads(json.dumps(details or {}, default=str), parse_float=jsonb_number)
+
+
+def jsonb_number(text: str) -> float | int:
+    """A number as PostgreSQL's JSONB returns it, so the hash matches the stored entry.
+
+    JSONB writes ``1e+20`` out in full (it comes back an integer) and has no negative zero.
+    """
+    if "e+" in text:
+        return int(Decimal(text))
+    return float(text) + 0.0

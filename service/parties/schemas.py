@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import Field, StrictBool, StringConstraints, field_validator
+from pydantic import Field, StrictBool, StringConstraints, field_validator, model_validator
 
 from service.api.types import Input, Output, Text
 from service.auth.principal import SCOPES
@@ -25,9 +25,19 @@ class OrganizationCreate(Input):
     kind: OrgKind
 
 
+def no_nulls(model: Input) -> Input:
+    """An update leaves out what it keeps; an explicit null would empty a required column."""
+    nulls = sorted(name for name in model.model_fields_set if getattr(model, name) is None)
+    if nulls:
+        raise ValueError(f"must not be null: {', '.join(nulls)}")
+    return model
+
+
 class OrganizationUpdate(Input):
     name: Text(200) | None = None  # type: ignore[valid-type]
     active: StrictBool | None = None
+
+    _no_nulls = model_validator(mode="after")(no_nulls)
 
 
 class OrganizationRead(Output):
@@ -41,7 +51,9 @@ class OrganizationRead(Output):
     created_at: datetime
 
 
-def unique(values: list[str]) -> list[str]:
+def unique(values: list[str] | None) -> list[str] | None:
+    if values is None:  # an update's explicit null, refused by no_nulls with a 422
+        return None
     if len(set(values)) != len(values):
         raise ValueError("must not repeat a value")
     return sorted(values)
@@ -64,6 +76,7 @@ class UserUpdate(Input):
     active: StrictBool | None = None
 
     _unique_roles = field_validator("roles")(unique)
+    _no_nulls = model_validator(mode="after")(no_nulls)
 
 
 class UserRead(Output):
