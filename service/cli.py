@@ -39,7 +39,7 @@ def fail(message: str) -> None:
 def settings() -> Settings:
     current = Settings()
     if current.is_sqlite:
-        current.data_dir.mkdir(parents=True, exist_ok=True)
+        current.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     return current
 
 

@@ -87,6 +87,7 @@ async def build_world(app: Any, client: httpx.AsyncClient) -> World:
     world = World(orgs={"CA-GAC": host})
     admin = await user_persona(app, uow, "gac-admin")
     world.people["host_admin"] = admin
+    uow = uow.as_actor(admin.principal.as_actor())  # entries name who made the world
     for code, name, country, kind in ORGS:
         data = OrganizationCreate(code=code, name=name, country=country, kind=kind)
         world.orgs[code] = await party_service.create_organization(uow, admin.principal, data=data)
@@ -104,8 +105,9 @@ async def build_world(app: Any, client: httpx.AsyncClient) -> World:
     world.dialogue_id = await open_dialogue(
         uow, admin.principal, world, "CA-GAC", "TR-MFA", ["CA-CBSA"]
     )
+    other = world.other_admin.principal
     world.other_dialogue_id = await open_dialogue(
-        uow, world.other_admin.principal, world, "GB-ECJU", "FR-MEAE", []
+        uow.as_actor(other.as_actor()), other, world, "GB-ECJU", "FR-MEAE", []
     )
     await add_client(app, uow, world)
     return world

@@ -79,9 +79,17 @@ async def record_denial(request: Request, exc: ServiceError) -> None:
     }
     entity_type = exc.entity if isinstance(exc, NotFound) else None
     entity_id = str(exc.entity_id) if isinstance(exc, NotFound) and exc.entity_id else None
+    # A probe of a dialogue is filed under that dialogue, so its parties' auditors see it.
+    dialogue_id = exc.entity_id if entity_type == "dialogue" else None
     action = "auth.token_rejected" if exc.status == 401 else "access.denied"
     async with uow.transaction() as tx:
-        tx.audit(action, details=details, entity_type=entity_type, entity_id=entity_id)
+        tx.audit(
+            action,
+            details=details,
+            entity_type=entity_type,
+            entity_id=entity_id,
+            dialogue_id=dialogue_id,
+        )
 
 
 async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -50,7 +50,8 @@ class VerificationRead(BaseModel):
 
 
 def visible_entries(caller: Principal):
-    """Entries of dialogues the caller's organization is a party to, and of its own members."""
+    """Entries of dialogues the caller's organization is a party to, and of its own members
+    (including their refused attempts on dialogues of others)."""
     org = caller.org_id
     party_dialogues = select(Dialogue.id).where(
         or_(Dialogue.authority_id == org, Dialogue.counterpart_id == org)
@@ -58,7 +59,7 @@ def visible_entries(caller: Principal):
     return select(AuditEntry).where(
         or_(
             AuditEntry.dialogue_id.in_(party_dialogues),
-            (AuditEntry.dialogue_id.is_(None)) & (AuditEntry.org_id == org),
+            AuditEntry.org_id == org,
         )
     )
 

@@ -16,8 +16,17 @@ from service.config import Settings
 from service.db import build_engine
 
 ROOT = Path(__file__).resolve().parents[2]
-INIT = ["init", "--org-code", "CA-GAC", "--org-name", "Global Affairs Canada", "--country", "CA",
-        "--admin-username", "gac-admin"]  # fmt: skip
+INIT = [
+    "init",
+    "--org-code",
+    "CA-GAC",
+    "--org-name",
+    "Global Affairs Canada",
+    "--country",
+    "CA",
+    "--admin-username",
+    "gac-admin",
+]
 
 
 @pytest.fixture
@@ -74,7 +83,8 @@ def test_demo_loads_the_seed_case_once_and_says_how_to_sign_in(entente):
     first = entente("demo")
     assert first.returncode == 0, first.stderr
     assert "demo data loaded" in first.stdout
-    assert "gac-officer" in first.stdout and "tr-diplomat" in first.stdout
+    assert "gac-officer" in first.stdout
+    assert "tr-diplomat" in first.stdout
     assert "password:" in first.stdout
     second = entente("demo")
     assert second.returncode == 0, second.stderr
@@ -100,8 +110,9 @@ def test_db_upgrade_is_repeatable(entente):
 
 
 def test_unreachable_database_is_a_clear_error(entente):
-    result = entente("db", "upgrade",
-                     ENTENTE_DATABASE_URL="postgresql+asyncpg://postgres@127.0.0.1:1/none")  # fmt: skip
+    result = entente(
+        "db", "upgrade", ENTENTE_DATABASE_URL="postgresql+asyncpg://postgres@127.0.0.1:1/none"
+    )
     assert result.returncode == 1
     assert "cannot migrate" in result.stderr
     assert "Traceback" not in result.stderr

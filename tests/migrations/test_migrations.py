@@ -52,9 +52,8 @@ async def test_downgrade_to_base_and_back(empty_database_url):
     url = await empty_database_url()
     await migrate.upgrade_async(url)
     await migrate.upgrade_async(url, "head")  # a second upgrade is a no-op
-    from alembic import command
-
     import anyio.to_thread
+    from alembic import command
 
     await anyio.to_thread.run_sync(command.downgrade, migrate.alembic_config(url), "base")
     assert await table_names(url) <= {"alembic_version"}
