@@ -26,7 +26,7 @@ from service.auth import passwords
 from service.config import Settings
 from service.db import BoundDatabase, Database, build_engine
 from service.models import metadata
-from tests.factories import World, build_world
+from tests.factories import World, build_world, http_client, running
 
 POSTGRES_ADMIN_DSN = os.environ.get(
     "ENTENTE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"
@@ -152,15 +152,13 @@ def settings(database_url: str, signing_key_file: Path, tmp_path: Path) -> Setti
 
 @pytest.fixture
 async def app(settings: Settings, database: Database):
-    application = create_app(settings, database=database)
-    async with application.router.lifespan_context(application):
+    async with running(create_app(settings, database=database)) as application:
         yield application
 
 
 @pytest.fixture
 async def client(app) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://entente.test") as client:
+    async with http_client(app) as client:
         yield client
 
 

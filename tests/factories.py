@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
@@ -18,6 +20,26 @@ from service.parties.schemas import ClientCreate, DialogueCreate, OrganizationCr
 from service.uow import UnitOfWork
 
 PASSWORD = "correct horse battery staple"
+
+
+@asynccontextmanager
+async def running(application: Any) -> AsyncIterator[Any]:
+    """The app with its lifespan run (httpx's ASGI transport does not run it)."""
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@asynccontextmanager
+async def http_client(application: Any) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=application, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://entente.test") as client:
+        yield client
+
+
+@asynccontextmanager
+async def serving(application: Any) -> AsyncIterator[httpx.AsyncClient]:
+    async with running(application), http_client(application) as client:
+        yield client
 
 
 @dataclass

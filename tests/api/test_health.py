@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import httpx
-
 from service.app import create_app
 from service.config import Settings
 from tests.api.support import assert_problem
+from tests.factories import serving
 
 UNREACHABLE = "postgresql+asyncpg://postgres@127.0.0.1:1/nothing"
 
@@ -30,11 +29,9 @@ async def test_readyz_without_a_database_is_a_503_problem(settings):
         signing_key_file=settings.signing_key_file,
     )
     app = create_app(broken)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url="http://entente.test") as client:
-            ready = await client.get("/readyz")
-            alive = await client.get("/healthz")
+    async with serving(app) as client:
+        ready = await client.get("/readyz")
+        alive = await client.get("/healthz")
     body = assert_problem(ready, 503)
     assert body["code"] == "unavailable"
     assert "127.0.0.1" not in ready.text

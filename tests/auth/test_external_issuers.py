@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -18,7 +17,7 @@ from jose import jwt as jose_jwt
 from service.app import create_app
 from service.config import ExternalIssuer
 from tests.auth.helpers import bearer, compact, hs256_signer
-from tests.factories import World, audit_actions, build_world
+from tests.factories import World, audit_actions, build_world, serving
 
 ISSUER = "https://idp.test"
 
@@ -83,14 +82,6 @@ def issuer_settings(settings, jwks_url: str, min_refresh: int):
     )
     changes = {"trusted_issuers": [issuer], "jwks_min_refresh_seconds": min_refresh}
     return settings.model_copy(update=changes)
-
-
-@asynccontextmanager
-async def serving(application) -> AsyncIterator[httpx.AsyncClient]:
-    async with application.router.lifespan_context(application):
-        transport = httpx.ASGITransport(app=application, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url="http://entente.test") as client:
-            yield client
 
 
 @pytest.fixture

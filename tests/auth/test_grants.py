@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import httpx
 import pytest
 
 from service.app import create_app
 from tests.auth.helpers import assert_problem, audit_entries, bearer
-from tests.factories import PASSWORD, audit_actions, build_world
+from tests.factories import PASSWORD, audit_actions, build_world, serving
 
 TOKEN_URL = "/oauth/token"
 
@@ -158,23 +156,17 @@ async def test_failed_sign_in_audit_never_holds_the_password(app, client, world)
 
 
 @pytest.fixture
-async def closed_app(settings, database):
-    """The service with the password grant switched off."""
+async def closed(settings, database):
+    """The service with the password grant switched off, and a client talking to it."""
     application = create_app(
         settings.model_copy(update={"password_grant": False}), database=database
     )
-    async with application.router.lifespan_context(application):
-        yield application
+    async with serving(application) as client:
+        yield application, client
 
 
-@pytest.fixture
-async def closed_client(closed_app) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=closed_app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://entente.test") as client:
-        yield client
-
-
-async def test_password_grant_can_be_switched_off(closed_app, closed_client):
+async def test_password_grant_can_be_switched_off(closed):
+    closed_app, closed_client = closed
     world = await build_world(closed_app, closed_client)
 
     refused = await closed_client.post(TOKEN_URL, data=password_form("officer"))
