@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
+from pydantic import ValidationError
 
 from service import migrate
 from service.config import AdminPassword, Settings
@@ -37,7 +38,13 @@ def fail(message: str) -> None:
 
 
 def settings() -> Settings:
-    current = Settings()
+    try:
+        current = Settings()
+    except ValidationError as exc:
+        problems = "\n".join(
+            f"  ENTENTE_{str(error['loc'][0]).upper()}: {error['msg']}" for error in exc.errors()
+        )
+        fail(f"invalid configuration:\n{problems}")
     if current.is_sqlite:
         current.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     return current

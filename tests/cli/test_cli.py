@@ -123,3 +123,14 @@ def test_openapi_writes_the_apps_document(entente, tmp_path):
     assert result.returncode == 0, result.stderr
     written = json.loads((tmp_path / "api.json").read_text())
     assert written == create_app(Settings()).openapi()
+
+
+def test_invalid_configuration_names_the_variable(entente):
+    issuers = (
+        '[{"issuer": "x", "jwks_url": "http://idp/jwks", "audience": "e", "algorithms": ["HS256"]}]'
+    )
+    result = entente("db", "upgrade", ENTENTE_TRUSTED_ISSUERS=issuers)
+    assert result.returncode == 1
+    assert "ENTENTE_TRUSTED_ISSUERS" in result.stderr
+    assert "asymmetric" in result.stderr
+    assert "Traceback" not in result.stderr
