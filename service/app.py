@@ -23,6 +23,7 @@ from service.auth.router import router as auth_router
 from service.auth.tokens import TokenService
 from service.config import Settings
 from service.db import Database
+from service.events.router import router as events_router
 from service.parties.router import router as parties_router
 
 DESCRIPTION = """\
@@ -78,6 +79,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     api = APIRouter(prefix="/api/v1", dependencies=[Idempotent])
     api.include_router(parties_router)
     api.include_router(audit_router)
+    api.include_router(events_router)
     app.include_router(api)
     app.include_router(auth_router)
     app.include_router(health_router())

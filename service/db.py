@@ -70,6 +70,12 @@ class Entity(Base):
     id: Mapped[UUID] = mapped_column(primary_key=True, default=uuid4)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
+    def __init__(self, **values: Any) -> None:
+        # Known from construction on, so audit entries and events can name a row before flush.
+        values.setdefault("id", uuid4())
+        values.setdefault("created_at", utcnow())
+        super().__init__(**values)
+
 
 class Database:
     """Owns the engine and hands out sessions."""

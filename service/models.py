@@ -1,8 +1,23 @@
 """Every table's model, imported in one place so the metadata (and Alembic) sees them all."""
 
 from service.api.idempotency import IdempotencyRecord
+from service.assurances.models import AssurancePermit, EndUseAssurance
 from service.audit.models import AuditEntry, AuditHead
+from service.consultations.models import (
+    Consultation,
+    ConsultationAssurance,
+    ConsultationPermit,
+    Message,
+    ReadReceipt,
+)
 from service.db import Base
+from service.events.models import OutboxEvent, OutboxHead
+from service.notices.models import (
+    DecisionNotice,
+    NoticeBreachedAssurance,
+    NoticeCounter,
+    NoticePermit,
+)
 from service.parties.models import (
     ApiClient,
     Dialogue,
@@ -11,17 +26,33 @@ from service.parties.models import (
     SigninThrottle,
     User,
 )
+from service.permits.models import Permit, PermitStatusChange
 
 metadata = Base.metadata
 
 __all__ = [
     "ApiClient",
+    "AssurancePermit",
     "AuditEntry",
     "AuditHead",
+    "Consultation",
+    "ConsultationAssurance",
+    "ConsultationPermit",
+    "DecisionNotice",
     "Dialogue",
     "DialogueObserver",
+    "EndUseAssurance",
     "IdempotencyRecord",
+    "Message",
+    "NoticeBreachedAssurance",
+    "NoticeCounter",
+    "NoticePermit",
     "Organization",
+    "OutboxEvent",
+    "OutboxHead",
+    "Permit",
+    "PermitStatusChange",
+    "ReadReceipt",
     "SigninThrottle",
     "User",
     "metadata",

@@ -1,7 +1,7 @@
 """The unit of work: one transaction per use case, committed once.
 
-A service function opens ``uow.transaction()``; the change, its audit entries and (later) its
-outbox events go into the same session and are committed together before the function
+A service function opens ``uow.transaction()``; the change, its audit entries and its outbox
+events go into the same session and are committed together before the function
 returns, so a failed COMMIT surfaces as an error and never follows a 2xx. Any exception rolls
 everything back, audit entries included.
 """
@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 from uuid import UUID
 
+from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,6 +21,8 @@ from service.audit import service as audit_service
 from service.audit.service import ANONYMOUS, Actor, PendingEntry, RequestContext
 from service.db import Database, begin_writing
 from service.errors import StateConflict
+from service.events import service as events_service
+from service.events.service import PendingEvent
 
 
 def is_unique_violation(exc: IntegrityError) -> bool:
@@ -32,6 +35,13 @@ class Transaction:
         self.session = session
         self.actor = actor
         self.pending: list[PendingEntry] = []
+        self.events: list[PendingEvent] = []
+
+    def emit(
+        self, type_: str, data: BaseModel | dict[str, Any], *, dialogue_id: UUID | None
+    ) -> None:
+        """Add an event to the outbox; it commits, or not, with everything else here."""
+        self.events.append(events_service.pending(type_, data, dialogue_id))
 
     def audit(
         self,
@@ -76,8 +86,11 @@ class UnitOfWork:
             try:
                 yield tx
                 await session.flush()
+                # Audit head first, outbox head second: one lock order, so no deadlock.
                 if tx.pending:
                     await audit_service.append(session, tx.pending, self.context)
+                if tx.events:
+                    await events_service.append(session, tx.events)
                 await session.commit()
             except IntegrityError as exc:
                 await session.rollback()

@@ -185,6 +185,8 @@ async def empty_all_tables(conn: AsyncConnection, db_kind: str) -> None:
     else:
         for name in tables:
             await conn.execute(text(f"DELETE FROM {name}"))
+    # The migrations seed the two heads (audit chain, outbox); put them back as they were.
     await conn.execute(
         text("INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, :h)"), {"h": "0" * 64}
     )
+    await conn.execute(text("INSERT INTO outbox_head (id, seq) VALUES (1, 0)"))

@@ -65,3 +65,18 @@ async def paginate(
         return rows, None
     last = rows[limit - 1]
     return rows[:limit], encode_cursor(last.created_at, last.id)
+
+
+def encode_position(position: int) -> str:
+    """An opaque cursor for lists ordered by an integer sequence (audit entries, events)."""
+    return base64.urlsafe_b64encode(str(position).encode()).decode().rstrip("=")
+
+
+def decode_position(cursor: str) -> int:
+    try:
+        position = int(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode())
+    except (ValueError, binascii.Error) as exc:
+        raise InvalidCursor("The cursor is not one this service issued.") from exc
+    if not 0 <= position < 2**63:
+        raise InvalidCursor("The cursor is not one this service issued.")
+    return position

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import base64
-import binascii
 from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
@@ -10,7 +8,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 from sqlalchemy import or_, select
 
-from service.api.pagination import Cursor, InvalidCursor, Limit, Page
+from service.api.pagination import Cursor, Limit, Page, decode_position, encode_position
 from service.api.problems import errors
 from service.audit import service as audit_service
 from service.audit.models import AuditEntry
@@ -64,17 +62,6 @@ def visible_entries(caller: Principal):
     )
 
 
-def decode_seq(cursor: str) -> int:
-    try:
-        return int(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode())
-    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
-        raise InvalidCursor("The cursor is not one this service issued.") from exc
-
-
-def encode_seq(seq: int) -> str:
-    return base64.urlsafe_b64encode(str(seq).encode()).decode().rstrip("=")
-
-
 @router.get("/audit", responses=errors(401, 403, 422))
 async def list_audit(
     caller: Caller,
@@ -96,10 +83,10 @@ async def list_audit(
         if value is not None:
             query = query.where(column == value)
     if cursor:
-        query = query.where(AuditEntry.seq > decode_seq(cursor))
+        query = query.where(AuditEntry.seq > decode_position(cursor))
     async with uow.reading() as session:
         rows = (await session.scalars(query.order_by(AuditEntry.seq).limit(limit + 1))).all()
-    next_cursor = encode_seq(rows[limit - 1].seq) if len(rows) > limit else None
+    next_cursor = encode_position(rows[limit - 1].seq) if len(rows) > limit else None
     items = [AuditEntryRead.model_validate(row) for row in rows[:limit]]
     return Page(items=items, next_cursor=next_cursor)
 

@@ -56,6 +56,7 @@ async def open_dialogue(
         tx.session.add(dialogue)
         await tx.session.flush()
         observers = await add_observer_rows(tx, dialogue, data.observer_ids)
+        tx.emit("dialogue.opened", view(caller, dialogue, observers), dialogue_id=dialogue.id)
         tx.audit(
             "dialogue.opened",
             dialogue,

@@ -1,0 +1,1 @@
+"""End-use assurances and their state machine."""

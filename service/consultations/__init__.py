@@ -1,0 +1,1 @@
+"""Consultations: threads of immutable messages with response deadlines."""

@@ -1,0 +1,120 @@
+"""Writing events into the outbox, and reading them back as an organization may see them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+from pydantic import BaseModel
+from sqlalchemy import ColumnElement, false, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.auth.principal import Principal
+from service.db import utcnow
+from service.errors import InvalidInput
+from service.events.models import OutboxEvent, OutboxHead
+from service.parties import repository
+from service.parties.models import Dialogue
+
+EVENT_TYPES = (
+    "dialogue.opened",
+    "permit.registered",
+    "permit.status_changed",
+    "assurance.requested",
+    "assurance.submitted",
+    "assurance.accepted",
+    "assurance.rejected",
+    "assurance.withdrawn",
+    "assurance.breached",
+    "consultation.opened",
+    "consultation.message_posted",
+    "consultation.response_overdue",
+    "consultation.closed",
+    "notice.issued",
+    "notice.acknowledged",
+)
+# Observers (customs, border agency) learn of permits and notices, never of the rest.
+OBSERVER_TYPE_PREFIXES = ("permit.", "notice.")
+
+
+@dataclass
+class PendingEvent:
+    type: str
+    dialogue_id: UUID | None
+    data: dict[str, Any]
+    id: UUID = field(default_factory=uuid4)
+    occurred_at: datetime = field(default_factory=utcnow)
+
+
+def pending(type_: str, data: BaseModel | dict[str, Any], dialogue_id: UUID | None) -> PendingEvent:
+    if type_ not in EVENT_TYPES:
+        raise ValueError(f"unknown event type {type_!r}")
+    body = data.model_dump(mode="json") if isinstance(data, BaseModel) else data
+    return PendingEvent(type=type_, dialogue_id=dialogue_id, data=body)
+
+
+async def append(session: AsyncSession, events: Sequence[PendingEvent]) -> list[OutboxEvent]:
+    """Number the events after the outbox head (locked until COMMIT) and add them."""
+    head = select(OutboxHead.seq).where(OutboxHead.id == 1).with_for_update()
+    seq = (await session.execute(head)).scalar_one()
+    rows = []
+    for event in events:
+        seq += 1
+        rows.append(
+            OutboxEvent(
+                id=event.id,
+                seq=seq,
+                type=event.type,
+                dialogue_id=event.dialogue_id,
+                occurred_at=event.occurred_at,
+                data=event.data,
+            )
+        )
+    session.add_all(rows)
+    await session.execute(update(OutboxHead).where(OutboxHead.id == 1).values(seq=seq))
+    return rows
+
+
+def type_filter(types: Sequence[str]) -> ColumnElement[bool]:
+    """``notice.issued`` matches exactly, ``notice.*`` every type of that family."""
+    conditions: list[ColumnElement[bool]] = []
+    for wanted in types:
+        if wanted.endswith(".*") and any(t.startswith(wanted[:-1]) for t in EVENT_TYPES):
+            conditions.append(OutboxEvent.type.startswith(wanted[:-1], autoescape=True))
+        elif wanted in EVENT_TYPES:
+            conditions.append(OutboxEvent.type == wanted)
+        else:
+            raise InvalidInput(f"Unknown event type {wanted!r}.")
+    return or_(*conditions) if conditions else false()
+
+
+def visible_events(caller: Principal) -> Any:
+    org = caller.org_id
+    party = select(Dialogue.id).where(
+        or_(Dialogue.authority_id == org, Dialogue.counterpart_id == org)
+    )
+    observed = select(Dialogue.id).where(repository.is_observer(org))
+    observer_types = or_(*(OutboxEvent.type.startswith(p) for p in OBSERVER_TYPE_PREFIXES))
+    return select(OutboxEvent).where(
+        or_(
+            OutboxEvent.dialogue_id.in_(party),
+            OutboxEvent.dialogue_id.in_(observed) & observer_types,
+        )
+    )
+
+
+async def feed(
+    session: AsyncSession,
+    caller: Principal,
+    *,
+    after: int,
+    types: Sequence[str],
+    limit: int,
+) -> list[OutboxEvent]:
+    query = visible_events(caller).where(OutboxEvent.seq > after)
+    if types:
+        query = query.where(type_filter(types))
+    return list((await session.scalars(query.order_by(OutboxEvent.seq).limit(limit))).all())

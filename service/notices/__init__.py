@@ -1,0 +1,1 @@
+"""Decision notices: drafted, issued under four-eyes, signed, acknowledged."""

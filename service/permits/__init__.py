@@ -1,0 +1,1 @@
+"""Export permits: registration, status history, expiry."""
