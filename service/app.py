@@ -16,15 +16,19 @@ from service import __version__
 from service.api import problems
 from service.api.idempotency import IdempotencyMiddleware, Idempotent, Replay, replay_response
 from service.api.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from service.assurances.router import router as assurances_router
 from service.audit.router import router as audit_router
 from service.auth import keys
 from service.auth.oidc import JwksCache
 from service.auth.router import router as auth_router
 from service.auth.tokens import TokenService
 from service.config import Settings
+from service.consultations.router import router as consultations_router
 from service.db import Database
 from service.events.router import router as events_router
+from service.notices.router import router as notices_router
 from service.parties.router import router as parties_router
+from service.permits.router import router as permits_router
 
 DESCRIPTION = """\
 Entente carries end-use assurances, consultations and decision notices between an export
@@ -79,6 +83,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     api = APIRouter(prefix="/api/v1", dependencies=[Idempotent])
     api.include_router(parties_router)
     api.include_router(audit_router)
+    for domain in (permits_router, assurances_router, consultations_router, notices_router):
+        api.include_router(domain)
     api.include_router(events_router)
     app.include_router(api)
     app.include_router(auth_router)

@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+from uuid import UUID
+
+from pydantic import Field, StrictBool, StringConstraints
+
+from service.api.types import Input, Output, Text
+
+AssuranceStatus = Literal["requested", "submitted", "accepted", "rejected", "withdrawn", "breached"]
+Country = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+Sha256 = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+
+
+class Signatory(Input):
+    name: Text(200)  # type: ignore[valid-type]
+    title: Text(200)  # type: ignore[valid-type]
+
+
+class AssuranceRequest(Input):
+    """The authority asks the counterpart for an assurance covering these permits."""
+
+    permit_ids: list[UUID] = Field(min_length=1, max_length=500)
+    due_at: datetime
+
+
+class AssuranceFields(Input):
+    """The certificate the counterpart gives (SPEC section 3)."""
+
+    end_user: Text(200)  # type: ignore[valid-type]
+    end_use: Text(2000)  # type: ignore[valid-type]
+    destination_country: Country
+    retransfer_clause: StrictBool = Field(
+        description="No re-export without the authority's prior written consent."
+    )
+    valid_until: date
+    signatory: Signatory
+    document_sha256: Sha256 | None = None
+    register_number: Text(100)  # type: ignore[valid-type]
+    issue_date: date
+    consent_to_verification: StrictBool
+
+
+class AssuranceSubmit(AssuranceFields):
+    """Submitting without a prior request names the permits it covers."""
+
+    permit_ids: list[UUID] = Field(min_length=1, max_length=500)
+
+
+class AssuranceDecision(Input):
+    reason: Text(2000)  # type: ignore[valid-type]
+
+
+class SignatoryRead(Output):
+    name: str | None
+    title: str | None
+
+
+class AssuranceRead(Output):
+    id: UUID
+    dialogue_id: UUID
+    status: AssuranceStatus
+    permit_ids: list[UUID]
+    due_at: datetime | None
+    end_user: str | None
+    end_use: str | None
+    destination_country: str | None
+    retransfer_clause: bool | None
+    valid_until: date | None
+    signatory: SignatoryRead
+    document_sha256: str | None
+    register_number: str | None
+    issue_date: date | None
+    consent_to_verification: bool | None
+    requested_at: datetime | None
+    submitted_at: datetime | None
+    decided_at: datetime | None
+    decision_reason: str | None
+    breached_by_notice_id: UUID | None
+    created_at: datetime
+    updated_at: datetime

@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+from uuid import UUID
+
+from pydantic import Field, StringConstraints, model_validator
+
+from service.api.types import Input, Output, Text
+
+PermitStatus = Literal["active", "suspended", "cancelled", "expired"]
+Country = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+PermitNumber = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9./_-]{0,63}$")]
+
+
+class PermitItem(Input):
+    description: Text(500)  # type: ignore[valid-type]
+    control_entry: Text(40)  # type: ignore[valid-type]
+    quantity: int = Field(gt=0, le=10**9)
+    value: Decimal = Field(ge=0, le=Decimal("1e15"), max_digits=17, decimal_places=2)
+    currency: Currency
+
+
+class PermitCreate(Input):
+    number: PermitNumber = Field(examples=["EXP-2020-0417"])
+    exporter: Text(200)  # type: ignore[valid-type]
+    consignee: Text(200)  # type: ignore[valid-type]
+    end_user: Text(200)  # type: ignore[valid-type]
+    destination_country: Country = Field(examples=["TR"])
+    items: list[PermitItem] = Field(min_length=1, max_length=100)
+    valid_from: date
+    valid_until: date
+
+    @model_validator(mode="after")
+    def validity(self) -> PermitCreate:
+        if self.valid_from > self.valid_until:
+            raise ValueError("valid_from must not be after valid_until")
+        return self
+
+
+class PermitBulkCreate(Input):
+    permits: list[PermitCreate] = Field(min_length=1, max_length=500)
+
+
+class PermitItemRead(Output):
+    description: str
+    control_entry: str
+    quantity: int
+    value: Decimal
+    currency: str
+
+
+class PermitRead(Output):
+    id: UUID
+    dialogue_id: UUID
+    number: str
+    exporter: str
+    consignee: str
+    end_user: str
+    destination_country: str
+    items: list[PermitItemRead]
+    valid_from: date
+    valid_until: date
+    status: PermitStatus
+    created_at: datetime
+    updated_at: datetime
+
+
+class PermitBulkRead(Output):
+    items: list[PermitRead]
+
+
+class PermitStatusChangeRead(Output):
+    from_status: PermitStatus
+    to_status: PermitStatus
+    notice_id: UUID | None = Field(description="The notice that caused it; null for expiry.")
+    at: datetime
+
+
+class PermitHistory(Output):
+    items: list[PermitStatusChangeRead]
+
+
+class PermitStatusChanged(Output):
+    """Data of the ``permit.status_changed`` event."""
+
+    permit: PermitRead
+    from_status: PermitStatus
+    to_status: PermitStatus
+    notice_id: UUID | None
+    notice_reference: str | None
