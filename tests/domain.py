@@ -54,14 +54,21 @@ async def add_permits(
             consignee="Baykar Defence",
             end_user="Turkish Armed Forces",
             destination_country="TR",
-            items=[{"description": "imaging turret", "control_entry": "2-5.a", "quantity": 1,
-                    "value": "100.00", "currency": "CAD"}],
+            items=[
+                {
+                    "description": "imaging turret",
+                    "control_entry": "2-5.a",
+                    "quantity": 1,
+                    "value": "100.00",
+                    "currency": "CAD",
+                }
+            ],
             valid_from=today - timedelta(days=30),
             valid_until=today + timedelta(days=365),
             status=status,
         )
         for index in range(1, count + 1)
-    ]  # fmt: skip
+    ]
     async with app.state.database.sessions() as session:
         session.add_all(rows)
         await session.commit()

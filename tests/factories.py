@@ -188,3 +188,18 @@ async def audit_actions(app: Any, **filters: Any) -> list[str]:
         query = query.where(getattr(AuditEntry, name) == value)
     async with app.state.database.sessions() as session:
         return list((await session.scalars(query)).all())
+
+
+async def client_persona(app: Any, world: World, org_code: str, scopes: list[str]) -> Persona:
+    """An API client of ``org_code`` holding exactly ``scopes``, with a token."""
+    from service.parties import repository
+
+    uow = UnitOfWork(app.state.database)
+    data = ClientCreate(
+        organization_id=world.orgs[org_code].id, name=f"system {scopes}", scopes=scopes
+    )
+    created, _ = await party_service.create_client(uow, world.host_admin.principal, data=data)
+    async with uow.reading() as session:
+        api_client, org = await repository.client_with_org(session, id=created.id)
+    principal = client_principal(api_client, org)
+    return Persona(principal, token_for(app, principal))

@@ -50,6 +50,11 @@ class TokenService:
         key = self.signing_key
         return jwt.sign(payload, key.private_pem, kid=key.kid)
 
+    def sign_document(self, payload: bytes, *, typ: str) -> str:
+        """A compact JWS over ``payload`` with the service key, verifiable with our JWKS."""
+        key = self.signing_key
+        return jwt.sign_payload(payload, key.private_pem, kid=key.kid, typ=typ)
+
     async def verify(self, token: str) -> VerifiedToken:
         if len(token) > MAX_TOKEN_BYTES:
             raise TokenError("token too large")
