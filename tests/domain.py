@@ -11,6 +11,7 @@ from uuid import UUID
 
 from service.assurances.models import AssurancePermit, EndUseAssurance
 from service.db import utcnow
+from service.parties.repository import normalize
 from service.permits.models import Permit
 from tests.factories import World
 
@@ -49,7 +50,7 @@ async def add_permits(
             dialogue_id=world.dialogue_id,
             authority_id=world.orgs["CA-GAC"].id,
             number=f"{prefix}-{index:04d}",
-            number_key=f"{prefix}-{index:04d}".casefold(),
+            number_key=normalize(f"{prefix}-{index:04d}"),
             exporter="Wescam Optics Inc.",
             consignee="Baykar Defence",
             end_user="Turkish Armed Forces",

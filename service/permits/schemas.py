@@ -5,7 +5,7 @@ from decimal import Decimal
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from service.api.types import Input, Output, Text
 
@@ -13,6 +13,25 @@ PermitStatus = Literal["active", "suspended", "cancelled", "expired"]
 Country = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 PermitNumber = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9./_-]{0,63}$")]
+
+PERMIT_EXAMPLE = {
+    "number": "EXP-2020-0417",
+    "exporter": "Wescam Optics Inc.",
+    "consignee": "Baykar Defence",
+    "end_user": "Turkish Armed Forces",
+    "destination_country": "TR",
+    "items": [
+        {
+            "description": "MX-15D imaging and targeting turret",
+            "control_entry": "2-5.a",
+            "quantity": 2,
+            "value": "1250000.00",
+            "currency": "CAD",
+        }
+    ],
+    "valid_from": "2020-01-15",
+    "valid_until": "2021-01-14",
+}
 
 
 class PermitItem(Input):
@@ -24,6 +43,8 @@ class PermitItem(Input):
 
 
 class PermitCreate(Input):
+    model_config = ConfigDict(json_schema_extra={"examples": [PERMIT_EXAMPLE]})
+
     number: PermitNumber = Field(examples=["EXP-2020-0417"])
     exporter: Text(200)  # type: ignore[valid-type]
     consignee: Text(200)  # type: ignore[valid-type]
@@ -41,6 +62,8 @@ class PermitCreate(Input):
 
 
 class PermitBulkCreate(Input):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"permits": [PERMIT_EXAMPLE]}]})
+
     permits: list[PermitCreate] = Field(min_length=1, max_length=500)
 
 
@@ -91,3 +114,11 @@ class PermitStatusChanged(Output):
     to_status: PermitStatus
     notice_id: UUID | None
     notice_reference: str | None
+
+
+class PermitFilters(BaseModel):
+    """What a permit list may be narrowed to; every filter given must match."""
+
+    status: PermitStatus | None = None
+    number: str | None = None
+    exporter: str | None = None
