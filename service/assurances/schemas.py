@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import Field, StrictBool, StringConstraints
+from pydantic import Discriminator, Field, StrictBool, StringConstraints, Tag
 
 from service.api.types import Input, Output, Text
 
@@ -80,3 +80,36 @@ class AssuranceRead(Output):
     breached_by_notice_id: UUID | None
     created_at: datetime
     updated_at: datetime
+    requested_by: UUID | None = Field(default=None, description="User or API client that asked.")
+    submitted_by: UUID | None = Field(default=None, description="User or API client that gave it.")
+    decided_by: UUID | None = Field(default=None, description="User or API client that decided.")
+
+
+class AssuranceAccept(Input):
+    """Accepting takes no fields: the assurance as submitted is what the authority accepts."""
+
+
+class AssuranceWithdraw(Input):
+    """Withdrawing takes no fields."""
+
+
+CERTIFICATE_FIELDS = frozenset(AssuranceFields.model_fields)
+
+
+def assurance_shape(body: Any) -> str | None:
+    """A body carrying certificate fields is a submission; otherwise it is a request.
+
+    Deciding by the fields present (not by trying both) keeps a typo in a submission from
+    also being reported as a dozen errors of the request shape.
+    """
+    if isinstance(body, AssuranceFields | AssuranceRequest):
+        return "submit" if isinstance(body, AssuranceFields) else "request"
+    if not isinstance(body, dict):
+        return None
+    return "submit" if CERTIFICATE_FIELDS & body.keys() else "request"
+
+
+AssuranceCreate = Annotated[
+    Annotated[AssuranceRequest, Tag("request")] | Annotated[AssuranceSubmit, Tag("submit")],
+    Discriminator(assurance_shape),
+]
