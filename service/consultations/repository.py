@@ -1,0 +1,115 @@
+"""Queries over consultations. Visibility is checked by ``dialogue.access`` before these run."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from service.assurances.models import EndUseAssurance
+from service.consultations.models import (
+    Consultation,
+    ConsultationAssurance,
+    ConsultationPermit,
+    Message,
+    ReadReceipt,
+)
+from service.permits.models import Permit
+
+
+async def missing_ids(
+    session: AsyncSession, model: type[Permit | EndUseAssurance], dialogue_id: UUID, ids: list[UUID]
+) -> list[UUID]:
+    """Those of ``ids`` that name no row of ``model`` in this dialogue."""
+    if not ids:
+        return []
+    query = select(model.id).where(model.dialogue_id == dialogue_id, model.id.in_(ids))
+    found = set((await session.scalars(query)).all())
+    return [each for each in ids if each not in found]
+
+
+async def links(
+    session: AsyncSession, consultation_ids: Sequence[UUID]
+) -> tuple[dict[UUID, list[UUID]], dict[UUID, list[UUID]]]:
+    """Linked permit ids and assurance ids, per consultation."""
+    permits: dict[UUID, list[UUID]] = defaultdict(list)
+    assurances: dict[UUID, list[UUID]] = defaultdict(list)
+    if not consultation_ids:
+        return permits, assurances
+    rows = await session.execute(
+        select(ConsultationPermit.consultation_id, ConsultationPermit.permit_id)
+        .where(ConsultationPermit.consultation_id.in_(consultation_ids))
+        .order_by(ConsultationPermit.permit_id)
+    )
+    for consultation_id, permit_id in rows:
+        permits[consultation_id].append(permit_id)
+    rows = await session.execute(
+        select(ConsultationAssurance.consultation_id, ConsultationAssurance.assurance_id)
+        .where(ConsultationAssurance.consultation_id.in_(consultation_ids))
+        .order_by(ConsultationAssurance.assurance_id)
+    )
+    for consultation_id, assurance_id in rows:
+        assurances[consultation_id].append(assurance_id)
+    return permits, assurances
+
+
+async def receipts(
+    session: AsyncSession, consultation_ids: Sequence[UUID]
+) -> dict[UUID, list[ReadReceipt]]:
+    found: dict[UUID, list[ReadReceipt]] = defaultdict(list)
+    if not consultation_ids:
+        return found
+    query = (
+        select(ReadReceipt)
+        .where(ReadReceipt.consultation_id.in_(consultation_ids))
+        .order_by(ReadReceipt.side)
+    )
+    for receipt in (await session.scalars(query)).all():
+        found[receipt.consultation_id].append(receipt)
+    return found
+
+
+async def receipts_by_side(session: AsyncSession, consultation_id: UUID) -> dict[str, ReadReceipt]:
+    found = await receipts(session, [consultation_id])
+    return {each.side: each for each in found[consultation_id]}
+
+
+async def receipt(session: AsyncSession, consultation_id: UUID, side: str) -> ReadReceipt | None:
+    return await session.get(ReadReceipt, (consultation_id, side))
+
+
+async def last_message_at(session: AsyncSession, consultation_id: UUID) -> datetime | None:
+    query = select(func.max(Message.created_at)).where(Message.consultation_id == consultation_id)
+    return await session.scalar(query)
+
+
+def in_dialogue(dialogue_id: UUID, status: str | None) -> Select[tuple[Consultation]]:
+    query = select(Consultation).where(Consultation.dialogue_id == dialogue_id)
+    return query.where(Consultation.status == status) if status else query
+
+
+def messages_of(consultation_id: UUID) -> Select[tuple[Message]]:
+    return select(Message).where(Message.consultation_id == consultation_id)
+
+
+async def due_for_overdue_notice(session: AsyncSession, now: datetime) -> list[Consultation]:
+    """Awaiting an answer past the deadline and not yet reported; locked for this run.
+
+    Rows another worker holds are skipped (PostgreSQL), and once it commits they no longer match
+    ``overdue_notified_at IS NULL``, so each deadline is reported once.
+    """
+    query = (
+        select(Consultation)
+        .where(
+            Consultation.status == "awaiting_response",
+            Consultation.response_due_at < now,
+            Consultation.overdue_notified_at.is_(None),
+        )
+        .order_by(Consultation.response_due_at, Consultation.id)
+        .with_for_update(skip_locked=True)
+    )
+    return list((await session.scalars(query)).all())
