@@ -6,7 +6,7 @@ from uuid import UUID
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.db import Base
+from service.db import Base, JSONType
 from service.dialogue.models import DialogueScoped
 
 
@@ -29,6 +29,8 @@ class DecisionNotice(DialogueScoped):
     classification: Mapped[str] = mapped_column(String(40), default="UNCLASSIFIED")
     supersedes_id: Mapped[UUID | None] = mapped_column(ForeignKey("decision_notice.id"))
     drafted_by: Mapped[UUID]
+    # Everyone who wrote or changed the draft: none of them may issue it (four-eyes).
+    author_ids: Mapped[list[str]] = mapped_column(JSONType, default=list)
     issued_by: Mapped[UUID | None]
     issued_at: Mapped[datetime | None]
     acknowledged_by: Mapped[UUID | None]
