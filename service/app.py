@@ -12,7 +12,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from service import __version__
+from service import __version__, logs
 from service.api import problems
 from service.api.idempotency import IdempotencyMiddleware, Idempotent, Replay, replay_response
 from service.api.middleware import BodyLimitMiddleware, RequestContextMiddleware
@@ -40,6 +40,7 @@ Errors are RFC 9457 problem details. Every POST accepts an `Idempotency-Key`.
 
 def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
     settings = settings or Settings()
+    logs.configure(settings.log_level)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

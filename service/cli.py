@@ -126,14 +126,24 @@ def init(
 
 @app.command()
 def demo() -> None:
-    """Load the seed case: Canada's export controls, Türkiye's ministry, Canadian customs."""
-    from service.parties import demo as demo_data
+    """Load the seed case: the parties, and the 29 permits' story played over the API."""
+    from service import demo as demo_data
 
     password = os.environ.get("ENTENTE_DEMO_PASSWORD", DEMO_PASSWORD)
     current = settings()
     upgrade(current)
     result = with_uow(current, lambda uow: demo_data.load(uow, password=password))
-    typer.echo("demo data loaded" if result.created else "demo data present; nothing changed")
+    if result.created:
+        story = with_uow(
+            current, lambda uow: demo_data.play_story(uow, current, result.dialogue_id, password)
+        )
+        typer.echo(
+            f"demo data loaded: {story['permits']} permits, notices "
+            f"{story['suspension']} (suspension) and {story['cancellation']} (cancellation)"
+        )
+    else:
+        typer.echo("demo data present; nothing changed")
+    typer.echo("the permits, names and texts are illustrative, not real records")
     typer.echo(f"sign in as any of: {', '.join(result.usernames)}")
     typer.echo(f"password: {password}")
     typer.echo(
@@ -188,6 +198,24 @@ def audit_verify() -> None:
         err=True,
     )
     raise typer.Exit(1)
+
+
+jobs_app = typer.Typer(
+    help="Periodic jobs (the worker runs them; here, by hand).", no_args_is_help=True
+)
+app.add_typer(jobs_app, name="jobs")
+
+
+@jobs_app.command("run")
+def jobs_run() -> None:
+    """Expire permits past their validity and flag consultations whose answer is overdue."""
+    from service.jobs import run_periodic
+
+    result = with_uow(settings(), run_periodic)
+    typer.echo(
+        f"expired permits: {result.expired_permits}; "
+        f"overdue consultations flagged: {result.overdue_consultations}"
+    )
 
 
 @app.command()

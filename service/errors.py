@@ -23,6 +23,7 @@ class ServiceError(Exception):
         self.extra = extra
         self.headers: dict[str, str] = {}
         self.log_reason: str | None = None
+        self.dialogue_id: UUID | None = None  # where a refusal happened, for its audit entry
 
 
 class BadRequest(ServiceError):
@@ -46,8 +47,10 @@ class NotFound(ServiceError):
 
     status, code, title, audited = 404, "not-found", "Not found", True
 
-    def __init__(self, entity: str, entity_id: UUID | str | None = None) -> None:
-        super().__init__(f"No such {entity}.")
+    def __init__(
+        self, entity: str, entity_id: UUID | str | None = None, *, label: str | None = None
+    ) -> None:
+        super().__init__(f"No such {label or entity.replace('_', ' ')}.")
         self.entity = entity
         self.entity_id = entity_id
 

@@ -196,7 +196,9 @@ async def client_persona(app: Any, world: World, org_code: str, scopes: list[str
 
     uow = UnitOfWork(app.state.database)
     data = ClientCreate(
-        organization_id=world.orgs[org_code].id, name=f"system {scopes}", scopes=scopes
+        organization_id=world.orgs[org_code].id,
+        name=f"system with {len(scopes)} scopes",
+        scopes=scopes,
     )
     created, _ = await party_service.create_client(uow, world.host_admin.principal, data=data)
     async with uow.reading() as session:

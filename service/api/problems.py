@@ -80,7 +80,7 @@ async def record_denial(request: Request, exc: ServiceError) -> None:
     entity_type = exc.entity if isinstance(exc, NotFound) else None
     entity_id = str(exc.entity_id) if isinstance(exc, NotFound) and exc.entity_id else None
     # A probe of a dialogue is filed under that dialogue, so its parties' auditors see it.
-    dialogue_id = exc.entity_id if entity_type == "dialogue" else None
+    dialogue_id = exc.entity_id if entity_type == "dialogue" else exc.dialogue_id
     action = "auth.token_rejected" if exc.status == 401 else "access.denied"
     async with uow.transaction() as tx:
         tx.audit(

@@ -89,6 +89,9 @@ TABLE: dict[Action, tuple[frozenset[Side], frozenset[str], str | None]] = {
 VISIBLE_TO_OBSERVERS = frozenset({Action.READ_PERMITS, Action.READ_NOTICES, Action.READ_EVENTS})
 
 
+LABELS = {"end_use_assurance": "end-use assurance", "decision_notice": "notice"}
+
+
 @dataclass(frozen=True)
 class Standing:
     dialogue: Dialogue
@@ -119,7 +122,9 @@ def may_see(side: Side, action: Action) -> bool:
 
 def require(caller: Principal, standing: Standing, action: Action) -> None:
     if not allows(caller, standing.side, action):
-        raise NotAllowed(f"Your side or role may not {action.value.replace('_', ' ')} here.")
+        error = NotAllowed(f"Your side or role may not {action.value.replace('_', ' ')} here.")
+        error.dialogue_id = standing.dialogue.id  # the dialogue's auditors see the refusal
+        raise error
 
 
 async def standing(session: AsyncSession, caller: Principal, dialogue_id: UUID) -> Standing:
@@ -161,10 +166,11 @@ async def load_scoped(
         query = query.with_for_update(of=model)
     row = (await session.execute(query)).first()
     name = model.__tablename__  # type: ignore[attr-defined]
+    label = LABELS.get(name)
     if row is None:
-        raise NotFound(name, entity_id)
+        raise NotFound(name, entity_id, label=label)
     entity, dialogue = row
     side = side_of(caller.org_id, dialogue, observer=True)
     if side is None or not may_see(side, action):
-        raise NotFound(name, entity_id)
+        raise NotFound(name, entity_id, label=label)
     return entity, Standing(dialogue, side)

@@ -2,17 +2,24 @@
 
 In 2020 Canada suspended, and in 2021 cancelled, 29 export permits for drone optics after finding
 them used outside the end use Türkiye had assured (``shared/seed``). The demo creates the parties
-of that case and their dialogue, through the same service functions the API uses.
+of that case and their dialogue through the service functions, then ``demo_story`` plays the
+case over the REST API.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
 
+import httpx
 from sqlalchemy import select
 
+from service import demo_story
+from service.app import create_app
 from service.auth.identity import user_principal
 from service.auth.principal import Principal
+from service.config import Settings
 from service.parties import bootstrap, dialogues, repository
 from service.parties import service as party_service
 from service.parties.models import Dialogue, Organization, User
@@ -45,6 +52,7 @@ DIALOGUE_TITLE = "Canada/Türkiye: military export permits and end-use assurance
 class DemoResult:
     created: bool
     usernames: list[str]
+    dialogue_id: UUID | None = None
 
 
 async def load(uow: UnitOfWork, *, password: str) -> DemoResult:
@@ -68,8 +76,8 @@ async def load(uow: UnitOfWork, *, password: str) -> DemoResult:
         counterpart_id=orgs["TR-MFA"].id,
         observer_ids=[orgs["CA-CBSA"].id],
     )
-    await dialogues.open_dialogue(uow.as_actor(admin.as_actor()), admin, data=data)
-    return DemoResult(True, usernames)
+    opened = await dialogues.open_dialogue(uow.as_actor(admin.as_actor()), admin, data=data)
+    return DemoResult(True, usernames, opened.id)
 
 
 async def host_admin(uow: UnitOfWork, host: Organization) -> Principal:
@@ -115,3 +123,15 @@ async def ensure_user(
         roles=roles,
     )
     await party_service.create_user(uow.as_actor(admin.as_actor()), admin, data=data)
+
+
+async def play_story(
+    uow: UnitOfWork, settings: Settings, dialogue_id: UUID, password: str
+) -> dict[str, Any]:
+    """Run the app in-process and play the case over its REST API."""
+    quiet = settings.model_copy(update={"log_level": "WARNING"})
+    application = create_app(quiet, database=uow.database)
+    async with application.router.lifespan_context(application):
+        transport = httpx.ASGITransport(app=application)
+        async with httpx.AsyncClient(transport=transport, base_url="http://entente.demo") as http:
+            return await demo_story.play(http, dialogue_id=str(dialogue_id), password=password)
