@@ -19,7 +19,9 @@ run: $(STAMP)
 	$(BIN)/entente demo
 	$(BIN)/entente serve
 
-test: $(STAMP) lint test-sqlite test-postgres
+# Both databases side by side; see tests/run_suites.py.
+test: $(STAMP) lint
+	$(BIN)/python -m tests.run_suites "$(POSTGRES)"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
