@@ -275,10 +275,7 @@ async def list_assurances(
     cursor: str | None,
 ) -> tuple[list[AssuranceRead], str | None]:
     async with uow.reading() as session:
-        found = await access.standing_for_reading(
-            session, caller, dialogue_id, Action.READ_ASSURANCES
-        )
-        access.require(caller, found, Action.READ_ASSURANCES)
+        await access.permitted(session, caller, dialogue_id, Action.READ_ASSURANCES)
         query = repository.in_dialogue(dialogue_id, status)
         rows, next_cursor = await paginate(
             session, query, EndUseAssurance, limit=limit, cursor=cursor

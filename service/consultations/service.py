@@ -125,10 +125,7 @@ async def open_consultation(
     uow: UnitOfWork, caller: Principal, *, dialogue_id: UUID, data: ConsultationCreate
 ) -> ConsultationRead:
     async with uow.transaction() as tx:
-        standing = await access.standing_for_reading(
-            tx.session, caller, dialogue_id, Action.CONSULT
-        )
-        access.require(caller, standing, Action.CONSULT)
+        standing = await access.permitted(tx.session, caller, dialogue_id, Action.CONSULT)
         await check_links(tx.session, dialogue_id, data)
         consultation = Consultation(
             dialogue_id=dialogue_id,
@@ -287,10 +284,7 @@ async def list_consultations(
     cursor: str | None,
 ) -> tuple[list[ConsultationRead], str | None]:
     async with uow.reading() as session:
-        standing = await access.standing_for_reading(
-            session, caller, dialogue_id, Action.READ_CONSULTATIONS
-        )
-        access.require(caller, standing, Action.READ_CONSULTATIONS)
+        await access.permitted(session, caller, dialogue_id, Action.READ_CONSULTATIONS)
         query = repository.in_dialogue(dialogue_id, status)
         rows, next_cursor = await paginate(session, query, Consultation, limit=limit, cursor=cursor)
         return await views(session, rows), next_cursor

@@ -146,6 +146,15 @@ async def standing_for_reading(
     return found
 
 
+async def permitted(
+    session: AsyncSession, caller: Principal, dialogue_id: UUID, action: Action
+) -> Standing:
+    """The caller's standing, once it is known the caller may do ``action`` in the dialogue."""
+    found = await standing_for_reading(session, caller, dialogue_id, action)
+    require(caller, found, action)
+    return found
+
+
 async def load_scoped(
     session: AsyncSession,
     caller: Principal,

@@ -353,10 +353,7 @@ async def list_notices(
     cursor: str | None,
 ) -> tuple[list[NoticeRead], str | None]:
     async with uow.reading() as session:
-        standing = await access.standing_for_reading(
-            session, caller, dialogue_id, Action.READ_NOTICES
-        )
-        access.require(caller, standing, Action.READ_NOTICES)
+        standing = await access.permitted(session, caller, dialogue_id, Action.READ_NOTICES)
         query = repository.dialogue_notices(dialogue_id, standing.side, status=status, kind=kind)
         rows, next_cursor = await paginate(
             session, query, DecisionNotice, limit=limit, cursor=cursor

@@ -119,10 +119,7 @@ async def list_permits(
     cursor: str | None,
 ) -> tuple[list[PermitRead], str | None]:
     async with uow.reading() as session:
-        standing = await access.standing_for_reading(
-            session, caller, dialogue_id, Action.READ_PERMITS
-        )
-        access.require(caller, standing, Action.READ_PERMITS)
+        await access.permitted(session, caller, dialogue_id, Action.READ_PERMITS)
         query = repository.in_dialogue(dialogue_id, filters)
         rows, next_cursor = await paginate(session, query, Permit, limit=limit, cursor=cursor)
     return [PermitRead.model_validate(row) for row in rows], next_cursor
