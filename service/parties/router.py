@@ -73,6 +73,7 @@ async def list_organizations(
 
 @router.get("/organizations/{org_id}", tags=["identity"], responses=READ)
 async def get_organization(org_id: UUID, caller: Caller, uow: CallerUoW) -> OrganizationRead:
+    """An organization you can see (404 otherwise)."""
     org: Organization = await party_service.get_organization(uow, caller, org_id=org_id)
     return OrganizationRead.model_validate(org)
 
@@ -100,6 +101,7 @@ async def list_users(
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> Page[UserRead]:
+    """The users of your organization (admins; the host's admins: of any)."""
     rows, next_cursor = await party_service.list_users(
         uow, caller, org_id=organization_id, limit=limit, cursor=cursor
     )
@@ -108,6 +110,7 @@ async def list_users(
 
 @router.get("/users/{user_id}", tags=["identity"], responses=READ)
 async def get_user(user_id: UUID, caller: Caller, uow: CallerUoW) -> UserRead:
+    """Yourself, or a user of an organization you administer."""
     user: User = await party_service.get_user(uow, caller, user_id=user_id)
     return UserRead.model_validate(user)
 
@@ -136,6 +139,7 @@ async def list_clients(
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> Page[ClientRead]:
+    """The API clients of your organization (admins), without secrets."""
     rows, next_cursor = await party_service.list_clients(
         uow, caller, org_id=organization_id, limit=limit, cursor=cursor
     )
@@ -144,6 +148,7 @@ async def list_clients(
 
 @router.get("/clients/{client_id}", tags=["identity"], responses=READ)
 async def get_client(client_id: UUID, caller: Caller, uow: CallerUoW) -> ClientRead:
+    """An API client of an organization you administer (never its secret)."""
     return ClientRead.model_validate(
         await party_service.get_client(uow, caller, client_id=client_id)
     )
@@ -175,6 +180,7 @@ async def list_dialogues(
 
 @router.get("/dialogues/{dialogue_id}", tags=["dialogues"], responses=READ)
 async def get_dialogue(dialogue_id: UUID, caller: Caller, uow: CallerUoW) -> DialogueRead:
+    """A dialogue your organization belongs to, with your side in it."""
     return await dialogue_service.get_dialogue(uow, caller, dialogue_id=dialogue_id)
 
 

@@ -4,7 +4,14 @@ from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import Field, StrictBool, StringConstraints, field_validator, model_validator
+from pydantic import (
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from service.api.types import Input, Output, Text
 from service.auth.principal import SCOPES
@@ -34,6 +41,8 @@ def no_nulls(model: Input) -> Input:
 
 
 class OrganizationUpdate(Input):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"active": False}]})
+
     name: Text(200) | None = None  # type: ignore[valid-type]
     active: StrictBool | None = None
 
@@ -60,6 +69,20 @@ def unique(values: list[str] | None) -> list[str] | None:
 
 
 class UserCreate(Input):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "organization_id": "3f1c9b7e-2a4d-4c8e-9f10-5b6a7c8d9e01",
+                    "username": "tr-diplomat",
+                    "display_name": "Embassy Counsellor, Ottawa",
+                    "password": "a long passphrase of yours",
+                    "roles": ["diplomat"],
+                }
+            ]
+        }
+    )
+
     organization_id: UUID
     username: Username
     display_name: Text(200)  # type: ignore[valid-type]
@@ -70,6 +93,8 @@ class UserCreate(Input):
 
 
 class UserUpdate(Input):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"roles": ["officer", "approver"]}]})
+
     display_name: Text(200) | None = None  # type: ignore[valid-type]
     password: Password | None = None
     roles: list[Role] | None = Field(None, min_length=1, max_length=5)
@@ -91,6 +116,18 @@ class UserRead(Output):
 
 
 class ClientCreate(Input):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "organization_id": "3f1c9b7e-2a4d-4c8e-9f10-5b6a7c8d9e01",
+                    "name": "Permit register (EXCOL)",
+                    "scopes": ["permits:read", "permits:write", "notices:read", "events:read"],
+                }
+            ]
+        }
+    )
+
     organization_id: UUID
     name: Text(200)  # type: ignore[valid-type]
     scopes: list[Scope] = Field(min_length=1, max_length=len(SCOPES))  # type: ignore[valid-type]
@@ -113,6 +150,19 @@ class ClientCreated(ClientRead):
 
 
 class DialogueCreate(Input):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "title": "Canada/Türkiye: military export permits",
+                    "authority_id": "3f1c9b7e-2a4d-4c8e-9f10-5b6a7c8d9e01",
+                    "counterpart_id": "8b2d4f6a-1c3e-4a5b-9d7f-0e1f2a3b4c5d",
+                    "observer_ids": ["c4e6a8b0-2d4f-4a6c-8e0a-1b3d5f7a9c2e"],
+                }
+            ]
+        }
+    )
+
     title: Text(200)  # type: ignore[valid-type]
     authority_id: UUID
     counterpart_id: UUID
@@ -120,6 +170,10 @@ class DialogueCreate(Input):
 
 
 class ObserversAdd(Input):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"observer_ids": ["c4e6a8b0-2d4f-4a6c-8e0a-1b3d5f7a9c2e"]}]}
+    )
+
     observer_ids: list[UUID] = Field(min_length=1, max_length=20)
 
 
