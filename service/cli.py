@@ -133,7 +133,7 @@ def demo() -> None:
     current = settings()
     upgrade(current)
     result = with_uow(current, lambda uow: demo_data.load(uow, password=password))
-    if result.created:
+    if result.story_needed:
         story = with_uow(
             current, lambda uow: demo_data.play_story(uow, current, result.dialogue_id, password)
         )

@@ -24,6 +24,7 @@ from service.parties import bootstrap, dialogues, repository
 from service.parties import service as party_service
 from service.parties.models import Dialogue, Organization, User
 from service.parties.schemas import DialogueCreate, OrganizationCreate, UserCreate
+from service.permits.models import Permit
 from service.uow import UnitOfWork
 
 HOST = {"code": "CA-GAC", "name": "Global Affairs Canada — Export Controls", "country": "CA"}
@@ -53,6 +54,7 @@ class DemoResult:
     created: bool
     usernames: list[str]
     dialogue_id: UUID | None = None
+    story_needed: bool = True
 
 
 async def load(uow: UnitOfWork, *, password: str) -> DemoResult:
@@ -62,8 +64,11 @@ async def load(uow: UnitOfWork, *, password: str) -> DemoResult:
     admin = await host_admin(uow, host)
     usernames = ["gac-admin"] + [name for users in USERS.values() for name, _, _ in users]
     async with uow.reading() as session:
-        if await session.scalar(select(Dialogue.id).where(Dialogue.title == DIALOGUE_TITLE)):
-            return DemoResult(False, usernames)
+        existing = await session.scalar(select(Dialogue.id).where(Dialogue.title == DIALOGUE_TITLE))
+        if existing:
+            # A story cut short (the process stopped midway) is played again from the start.
+            played = await session.scalar(select(Permit.id).where(Permit.dialogue_id == existing))
+            return DemoResult(False, usernames, existing, story_needed=played is None)
     orgs = {host.code: host}
     for code, name, country, kind in PARTNERS:
         orgs[code] = await ensure_org(uow, admin, code, name, country, kind)

@@ -75,3 +75,11 @@ async def test_loading_twice_changes_nothing(app):
     uow = UnitOfWork(app.state.database)
     assert (await demo.load(uow, password=PASSWORD)).created is True
     assert (await demo.load(uow, password=PASSWORD)).created is False
+
+
+async def test_a_story_cut_short_is_played_on_the_next_run(app):
+    uow = UnitOfWork(app.state.database)
+    first = await demo.load(uow, password=PASSWORD)  # parties only: the story never ran
+    again = await demo.load(uow, password=PASSWORD)
+    assert (again.created, again.story_needed) == (False, True)
+    assert again.dialogue_id == first.dialogue_id
