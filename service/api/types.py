@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
 
 
-def _clean(value: str) -> str:
+def no_control_characters(value: str) -> str:
     if "\x00" in value:
         raise ValueError("must not contain NUL characters")
     if any(unicodedata.category(ch) == "Cc" and ch not in "\t\n\r" for ch in value):
@@ -20,7 +20,7 @@ def Text(max_length: int, min_length: int = 1) -> type[str]:
     return Annotated[  # type: ignore[return-value]
         str,
         StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
-        AfterValidator(_clean),
+        AfterValidator(no_control_characters),
     ]
 
 

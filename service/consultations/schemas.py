@@ -1,13 +1,12 @@
 from __future__ import annotations
 
-import unicodedata
 from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, field_validator
 
-from service.api.types import Input, Output, Text
+from service.api.types import Input, Output, Text, no_control_characters
 from service.db import utcnow
 
 Topic = Literal["end_use_inquiry", "allegation", "pre_licensing", "general"]
@@ -25,9 +24,7 @@ def verbatim(value: str) -> str:
     # Unlike Text, the body is not stripped: its sha256 must match what the sender hashed.
     if not value.strip():
         raise ValueError("must not be blank")
-    if any(unicodedata.category(ch) == "Cc" and ch not in "\t\n\r" for ch in value):
-        raise ValueError("must not contain NUL or other control characters")
-    return value
+    return no_control_characters(value)
 
 
 def in_the_future(value: datetime | None) -> datetime | None:

@@ -8,8 +8,8 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.api.pagination import paginate
+from service.assurances import service as assurance_service
 from service.assurances.models import EndUseAssurance
-from service.assurances.schemas import AssuranceRead, SignatoryRead
 from service.auth.principal import Principal
 from service.auth.tokens import TokenService
 from service.db import utcnow
@@ -286,7 +286,7 @@ async def breach(
         assurance.updated_at = now
         tx.emit(
             "assurance.breached",
-            assurance_read(assurance, permit_ids[assurance.id]),
+            assurance_service.view(assurance, permit_ids[assurance.id]),
             dialogue_id=assurance.dialogue_id,
         )
         tx.audit(
@@ -294,14 +294,6 @@ async def breach(
             assurance,
             details={"notice_id": str(notice.id), "reference": notice.reference},
         )
-
-
-def assurance_read(assurance: EndUseAssurance, permit_ids: list[UUID]) -> AssuranceRead:
-    columns = {c.key: getattr(assurance, c.key) for c in EndUseAssurance.__table__.c}
-    signatory = SignatoryRead(name=assurance.signatory_name, title=assurance.signatory_title)
-    return AssuranceRead.model_validate(
-        columns | {"permit_ids": permit_ids, "signatory": signatory}
-    )
 
 
 async def acknowledge(uow: UnitOfWork, caller: Principal, *, notice_id: UUID) -> NoticeRead:

@@ -10,13 +10,10 @@ from sqlalchemy import func, select
 
 from service.assurances.models import EndUseAssurance
 from service.audit.models import AuditEntry
-from service.auth.identity import client_principal
 from service.events.models import OutboxEvent
-from service.parties import service as party_service
-from service.parties.schemas import ClientCreate
 from service.permits.models import Permit, PermitStatusChange
 from service.uow import UnitOfWork
-from tests.factories import PASSWORD, Persona, World, token_for, user_persona
+from tests.factories import PASSWORD, Persona, World, user_persona
 
 
 def notices_url(world: World, dialogue_id: UUID | None = None) -> str:
@@ -89,19 +86,6 @@ async def new_user(
     response = await client.post("/api/v1/users", json=body, headers=world.host_admin.headers)
     assert response.status_code == 201, response.text
     return await user_persona(app, UnitOfWork(app.state.database), username)
-
-
-async def api_client(app: Any, world: World, org_code: str, scopes: list[str]) -> Persona:
-    """Like ``factories.client_persona``, whose client name outgrows 200 characters at 12 scopes."""
-    from service.parties import repository
-
-    uow = UnitOfWork(app.state.database)
-    data = ClientCreate(organization_id=world.orgs[org_code].id, name="system", scopes=scopes)
-    created, _ = await party_service.create_client(uow, world.host_admin.principal, data=data)
-    async with uow.reading() as session:
-        found, org = await repository.client_with_org(session, id=created.id)
-    principal = client_principal(found, org)
-    return Persona(principal, token_for(app, principal))
 
 
 async def rows(app: Any, query: Any) -> list[Any]:

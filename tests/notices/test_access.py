@@ -9,7 +9,8 @@ import pytest
 from service.auth.principal import SCOPES
 from tests.api.support import assert_problem
 from tests.domain import add_permits
-from tests.notices.helpers import api_client, audit_entries, draft, drafted_and_issued, notice_body
+from tests.factories import client_persona
+from tests.notices.helpers import audit_entries, draft, drafted_and_issued, notice_body
 
 CLIENTS = {
     "aut_client": ("CA-GAC", sorted(SCOPES)),  # every scope there is: still never issues
@@ -22,7 +23,7 @@ CLIENTS = {
 async def persona_for(app, world, name):
     if name in CLIENTS:
         org, scopes = CLIENTS[name]
-        return await api_client(app, world, org, scopes)
+        return await client_persona(app, world, org, scopes)
     if name == "aut_client_none":
         return world.permit_system  # permits scopes only
     return getattr(world, name)
