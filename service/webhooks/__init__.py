@@ -1,0 +1,1 @@
+"""Webhook subscriptions, signing, fan-out and the delivery worker."""
