@@ -29,6 +29,9 @@ from service.events.router import router as events_router
 from service.notices.router import router as notices_router
 from service.parties.router import router as parties_router
 from service.permits.router import router as permits_router
+from service.webhooks import signing
+from service.webhooks.egress import EgressPolicy
+from service.webhooks.router import router as webhooks_router
 
 DESCRIPTION = """\
 Entente carries end-use assurances, consultations and decision notices between an export
@@ -58,8 +61,10 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             )
             signing_key = keys.load_or_create(settings.resolved_signing_key_file)
             app.state.tokens = TokenService(settings, [signing_key], jwks)
+            install_webhooks(app, settings)
             try:
-                yield
+                async with in_process_worker(app, settings):
+                    yield
             finally:
                 if own_database:
                     await app.state.database.dispose()
@@ -87,10 +92,29 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     for domain in (permits_router, assurances_router, consultations_router, notices_router):
         api.include_router(domain)
     api.include_router(events_router)
+    api.include_router(webhooks_router)
     app.include_router(api)
     app.include_router(auth_router)
     app.include_router(health_router())
     return app
+
+
+def install_webhooks(app: FastAPI, settings: Settings) -> None:
+    app.state.secret_box = signing.box_for(settings)
+    app.state.egress = EgressPolicy(settings.webhook_allowed_networks)
+
+
+@asynccontextmanager
+async def in_process_worker(app: FastAPI, settings: Settings) -> AsyncIterator[None]:
+    """On the embedded default the webhook worker runs beside the API, in this process."""
+    if not settings.runs_worker_in_process:
+        yield
+        return
+    from service.webhooks.worker import Worker
+
+    worker = Worker(app.state.database, settings, box=app.state.secret_box, name="in-process")
+    async with worker.running():
+        yield
 
 
 def install_openapi(app: FastAPI) -> None:

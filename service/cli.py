@@ -178,6 +178,43 @@ def serve(
     )
 
 
+@app.command()
+def worker(
+    name: Annotated[
+        str | None, typer.Option(help="Name in logs and attempt records (default: host:pid).")
+    ] = None,
+) -> None:
+    """Deliver webhooks and run the periodic jobs until SIGTERM or Ctrl-C (then stop cleanly)."""
+    from service import logs
+
+    current = settings()
+    logs.configure(current.log_level)
+    if current.is_sqlite:
+        upgrade(current)
+    asyncio.run(run_worker(current, name))
+
+
+async def run_worker(current: Settings, name: str | None) -> None:
+    import signal
+
+    from service.webhooks import signing
+    from service.webhooks.worker import Worker
+
+    box = signing.box_for(current)
+    database = Database(
+        current.resolved_database_url, busy_timeout_ms=current.sqlite_busy_timeout_ms
+    )
+    try:
+        the_worker = Worker(database, current, box=box, name=name)
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, the_worker.stop)
+        typer.echo(f"worker {the_worker.name} started")
+        await the_worker.run()
+    finally:
+        await database.dispose()
+
+
 @audit_app.command("verify")
 def audit_verify() -> None:
     """Recompute the hash chain; exit 1 and name the first broken entry if it was altered."""

@@ -70,13 +70,43 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1_048_576
     idempotency_ttl_seconds: int = 86400
     webhook_allowed_networks: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    webhook_allow_http: bool = False
+    webhook_timeout_seconds: float = Field(10.0, gt=0, le=60)
+    # Delays after each failed attempt (Svix's schedule): 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h,
+    # so eight attempts over about 27.5 hours; each delay varies by +/- the jitter fraction.
+    webhook_retry_schedule: Annotated[list[float], NoDecode] = Field(
+        default_factory=lambda: [5, 300, 1800, 7200, 18000, 36000, 36000]
+    )
+    webhook_retry_jitter: float = Field(0.2, ge=0, le=0.5)
+    webhook_disable_after_seconds: int = Field(5 * 86400, ge=60)
+    webhook_rotation_overlap_seconds: int = Field(86400, ge=0, le=7 * 86400)
+    webhook_log_retention_days: int = Field(30, ge=1)
+    webhook_response_excerpt_bytes: int = Field(1024, ge=0, le=65536)
+    secrets_key: SecretStr | None = None
+    secrets_key_file: Path | None = None
+
+    worker_concurrency: int = Field(64, ge=1, le=1024)
+    worker_connections_per_client: int = Field(4, ge=1, le=64)
+    worker_per_endpoint: int = Field(8, ge=1, le=256)
+    worker_lease_seconds: float = Field(60.0, gt=0)
+    worker_poll_seconds: float = Field(2.0, gt=0)
+    worker_jobs_interval_seconds: float = Field(60.0, gt=0)
+    worker_shutdown_grace_seconds: float = Field(10.0, ge=0)
+    serve_worker: bool | None = None  # None: in-process worker on the embedded SQLite default
     log_level: str = "INFO"
 
-    @field_validator("webhook_allowed_networks", mode="before")
+    @field_validator("webhook_allowed_networks", "webhook_retry_schedule", mode="before")
     @classmethod
     def split_commas(cls, value: object) -> object:
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("webhook_retry_schedule")
+    @classmethod
+    def non_negative_delays(cls, value: list[float]) -> list[float]:
+        if any(delay < 0 for delay in value):
+            raise ValueError("retry delays are seconds, zero or more")
         return value
 
     @cached_property
@@ -88,6 +118,14 @@ class Settings(BaseSettings):
     @cached_property
     def resolved_signing_key_file(self) -> Path:
         return self.signing_key_file or self.data_dir / "keys" / "signing-key.pem"
+
+    @cached_property
+    def resolved_secrets_key_file(self) -> Path:
+        return self.secrets_key_file or self.data_dir / "keys" / "secrets.key"
+
+    @property
+    def runs_worker_in_process(self) -> bool:
+        return self.is_sqlite if self.serve_worker is None else self.serve_worker
 
     @property
     def is_sqlite(self) -> bool:

@@ -27,6 +27,12 @@ from service.parties.models import (
     User,
 )
 from service.permits.models import Permit, PermitStatusChange
+from service.webhooks.models import (
+    FanoutHead,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 
 metadata = Base.metadata
 
@@ -42,6 +48,7 @@ __all__ = [
     "Dialogue",
     "DialogueObserver",
     "EndUseAssurance",
+    "FanoutHead",
     "IdempotencyRecord",
     "Message",
     "NoticeBreachedAssurance",
@@ -55,5 +62,8 @@ __all__ = [
     "ReadReceipt",
     "SigninThrottle",
     "User",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookSubscription",
     "metadata",
 ]

@@ -22,6 +22,7 @@ from service.audit.service import ANONYMOUS, Actor, PendingEntry, RequestContext
 from service.db import Database, begin_writing
 from service.errors import StateConflict
 from service.events import service as events_service
+from service.events import signals
 from service.events.service import PendingEvent
 
 
@@ -36,12 +37,18 @@ class Transaction:
         self.actor = actor
         self.pending: list[PendingEntry] = []
         self.events: list[PendingEvent] = []
+        self.wake = False  # set when this commit gives the webhook workers something to do
 
     def emit(
-        self, type_: str, data: BaseModel | dict[str, Any], *, dialogue_id: UUID | None
+        self,
+        type_: str,
+        data: BaseModel | dict[str, Any],
+        *,
+        dialogue_id: UUID | None,
+        organization_id: UUID | None = None,
     ) -> None:
         """Add an event to the outbox; it commits, or not, with everything else here."""
-        self.events.append(events_service.pending(type_, data, dialogue_id))
+        self.events.append(events_service.pending(type_, data, dialogue_id, organization_id))
 
     def audit(
         self,
@@ -91,7 +98,11 @@ class UnitOfWork:
                     await audit_service.append(session, tx.pending, self.context)
                 if tx.events:
                     await events_service.append(session, tx.events)
+                if tx.events or tx.wake:
+                    await signals.notify_in_transaction(session)
                 await session.commit()
+                if tx.events or tx.wake:
+                    signals.wake_local()
             except IntegrityError as exc:
                 await session.rollback()
                 if is_unique_violation(exc):

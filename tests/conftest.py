@@ -147,6 +147,7 @@ def settings(database_url: str, signing_key_file: Path, tmp_path: Path) -> Setti
         database_url=database_url,
         signing_key_file=signing_key_file,
         password_grant=True,
+        serve_worker=False,  # webhook tests start their workers themselves
     )
 
 
@@ -185,8 +186,9 @@ async def empty_all_tables(conn: AsyncConnection, db_kind: str) -> None:
     else:
         for name in tables:
             await conn.execute(text(f"DELETE FROM {name}"))
-    # The migrations seed the two heads (audit chain, outbox); put them back as they were.
+    # The migrations seed the heads (audit chain, outbox, fan-out); put them back as they were.
     await conn.execute(
         text("INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, :h)"), {"h": "0" * 64}
     )
     await conn.execute(text("INSERT INTO outbox_head (id, seq) VALUES (1, 0)"))
+    await conn.execute(text("INSERT INTO webhook_fanout_head (id, seq) VALUES (1, 0)"))

@@ -22,6 +22,7 @@ SCOPES = frozenset(
         "notices:acknowledge",
         "events:read",
         "audit:read",
+        "webhooks:manage",
     }
 )
 

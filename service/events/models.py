@@ -19,13 +19,18 @@ class OutboxEvent(Base):
     """
 
     __tablename__ = "outbox_event"
-    __table_args__ = (Index("ix_outbox_event_dialogue_id_seq", "dialogue_id", "seq"),)
+    __table_args__ = (
+        Index("ix_outbox_event_dialogue_id_seq", "dialogue_id", "seq"),
+        Index("ix_outbox_event_organization_id_seq", "organization_id", "seq"),
+    )
 
     id: Mapped[UUID] = mapped_column(primary_key=True, default=uuid4)
     seq: Mapped[int] = mapped_column(BigInteger, unique=True)
     type: Mapped[str] = mapped_column(String(64))
     occurred_at: Mapped[datetime]
     dialogue_id: Mapped[UUID | None]
+    # Set for events addressed to one organization rather than to a dialogue's parties.
+    organization_id: Mapped[UUID | None]
     data: Mapped[dict[str, Any]] = mapped_column(JSONType)
 
 

@@ -35,8 +35,10 @@ EVENT_TYPES = (
     "consultation.closed",
     "notice.issued",
     "notice.acknowledged",
+    "webhook.disabled",
 )
 # Observers (customs, border agency) learn of permits and notices, never of the rest.
+# Events addressed to one organization (``webhook.disabled``) reach that organization alone.
 OBSERVER_TYPE_PREFIXES = ("permit.", "notice.")
 
 
@@ -45,15 +47,23 @@ class PendingEvent:
     type: str
     dialogue_id: UUID | None
     data: dict[str, Any]
+    organization_id: UUID | None = None
     id: UUID = field(default_factory=uuid4)
     occurred_at: datetime = field(default_factory=utcnow)
 
 
-def pending(type_: str, data: BaseModel | dict[str, Any], dialogue_id: UUID | None) -> PendingEvent:
+def pending(
+    type_: str,
+    data: BaseModel | dict[str, Any],
+    dialogue_id: UUID | None,
+    organization_id: UUID | None = None,
+) -> PendingEvent:
     if type_ not in EVENT_TYPES:
         raise ValueError(f"unknown event type {type_!r}")
     body = data.model_dump(mode="json") if isinstance(data, BaseModel) else data
-    return PendingEvent(type=type_, dialogue_id=dialogue_id, data=body)
+    return PendingEvent(
+        type=type_, dialogue_id=dialogue_id, data=body, organization_id=organization_id
+    )
 
 
 async def append(session: AsyncSession, events: Sequence[PendingEvent]) -> list[OutboxEvent]:
@@ -69,6 +79,7 @@ async def append(session: AsyncSession, events: Sequence[PendingEvent]) -> list[
                 seq=seq,
                 type=event.type,
                 dialogue_id=event.dialogue_id,
+                organization_id=event.organization_id,
                 occurred_at=event.occurred_at,
                 data=event.data,
             )
@@ -102,6 +113,7 @@ def visible_events(caller: Principal) -> Any:
         or_(
             OutboxEvent.dialogue_id.in_(party),
             OutboxEvent.dialogue_id.in_(observed) & observer_types,
+            OutboxEvent.organization_id == org,
         )
     )
 
