@@ -4,7 +4,9 @@ The key is scoped to the caller (one organization's key never replays another's 
 ``pending`` row is committed before the request runs, so two concurrent requests with one key
 cannot both act: the second gets 409 until the first has finished. The dependency claims the
 key once the caller is authenticated; the middleware stores the finished answer (or releases
-the key when the request failed on our side, so the client may retry).
+the key when the request failed on our side, so the client may retry). Stored answers are
+encrypted with the secrets key: some of them (a new client's or webhook's secret) are shown once
+and must not sit in the database in the clear.
 """
 
 from __future__ import annotations
@@ -46,10 +48,10 @@ class Replay(ServiceError):
         self.record = record
 
 
-async def replay_response(_request: Request, exc: Replay) -> Response:
+async def replay_response(request: Request, exc: Replay) -> Response:
     record = exc.record
     return Response(
-        content=record.body,
+        content=request.app.state.secret_box.open_bytes(record.body) if record.body else b"",
         status_code=record.status_code or 200,
         media_type=record.content_type,
         headers={"Idempotent-Replayed": "true"},
@@ -143,7 +145,9 @@ class IdempotencyMiddleware:
         finally:
             claimed = scope.get("state", {}).get("idempotency")
             if claimed:
-                await finish(scope["app"].state.database, claimed, response)
+                state = scope["app"].state
+                response["body"] = state.secret_box.seal_bytes(response["body"])
+                await finish(state.database, claimed, response)
 
 
 async def finish(database: Database, claimed: tuple[str, str], response: dict) -> None:

@@ -73,3 +73,26 @@ async def test_client_secret_is_shown_once_at_creation(client, world):
         f"/api/v1/clients/{created.json()['id']}", headers=world.host_admin.headers
     )
     assert_no_secrets(again, secret)
+
+
+async def test_a_secret_shown_once_is_not_kept_in_the_clear_for_replays(app, client, world):
+    from sqlalchemy import select
+
+    from service.api.idempotency import IdempotencyRecord
+
+    body = {
+        "organization_id": str(world.orgs["CA-GAC"].id),
+        "name": "ledger",
+        "scopes": ["permits:read"],
+    }
+    headers = {**world.host_admin.headers, "Idempotency-Key": "create-ledger-client"}
+    first = await client.post("/api/v1/clients", json=body, headers=headers)
+    replayed = await client.post("/api/v1/clients", json=body, headers=headers)
+
+    assert first.status_code == 201, first.text
+    secret = first.json()["client_secret"]
+    assert replayed.json()["client_secret"] == secret  # the retry still gets its answer
+    async with app.state.database.sessions() as session:
+        stored = (await session.scalars(select(IdempotencyRecord.body))).all()
+    assert stored
+    assert all(secret.encode() not in value for value in stored)
