@@ -52,14 +52,26 @@ def decode_cursor(cursor: str) -> tuple[datetime, UUID]:
 
 
 async def paginate(
-    session: AsyncSession, query: Select[Any], model: Any, *, limit: int, cursor: str | None
+    session: AsyncSession,
+    query: Select[Any],
+    model: Any,
+    *,
+    limit: int,
+    cursor: str | None,
+    newest_first: bool = False,
 ) -> tuple[Sequence[Any], str | None]:
+    """Keyset pagination over ``(created_at, id)``, oldest first unless ``newest_first``."""
+    key = tuple_(model.created_at, model.id)
     if cursor:
         created_at, row_id = decode_cursor(cursor)
         if created_at.tzinfo is None:
             raise InvalidCursor("The cursor is not one this service issued.")
-        query = query.where(tuple_(model.created_at, model.id) > tuple_(created_at, row_id))
-    query = query.order_by(model.created_at, model.id).limit(limit + 1)
+        position = tuple_(created_at, row_id)
+        query = query.where(key < position if newest_first else key > position)
+    order = (model.created_at, model.id)
+    if newest_first:
+        order = (model.created_at.desc(), model.id.desc())
+    query = query.order_by(*order).limit(limit + 1)
     rows = (await session.scalars(query)).all()
     if len(rows) <= limit:
         return rows, None

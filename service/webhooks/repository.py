@@ -12,10 +12,9 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Select, select, tuple_, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.api.pagination import InvalidCursor, decode_cursor, encode_cursor
 from service.auth.principal import Principal
 from service.parties.models import Dialogue
 from service.parties.repository import visible_dialogues
@@ -54,23 +53,6 @@ async def get_delivery(
 ) -> WebhookDelivery | None:
     query = deliveries(subscription_id, None).where(WebhookDelivery.id == delivery_id)
     return await session.scalar(query.with_for_update() if for_update else query)
-
-
-async def newest_first(
-    session: AsyncSession, query: Select[Any], model: Any, *, limit: int, cursor: str | None
-) -> tuple[Sequence[Any], str | None]:
-    """Keyset pagination over ``(created_at, id)`` descending: the latest deliveries first."""
-    if cursor:
-        created_at, row_id = decode_cursor(cursor)
-        if created_at.tzinfo is None:
-            raise InvalidCursor("The cursor is not one this service issued.")
-        query = query.where(tuple_(model.created_at, model.id) < tuple_(created_at, row_id))
-    query = query.order_by(model.created_at.desc(), model.id.desc()).limit(limit + 1)
-    rows = (await session.scalars(query)).all()
-    if len(rows) <= limit:
-        return rows, None
-    last = rows[limit - 1]
-    return rows[:limit], encode_cursor(last.created_at, last.id)
 
 
 async def attempts(session: AsyncSession, delivery_id: UUID) -> list[WebhookAttempt]:

@@ -235,8 +235,8 @@ async def list_deliveries(
     async with uow.reading() as session:
         subscription = await own(session, caller, subscription_id)
         query = repository.deliveries(subscription.id, status)
-        return await repository.newest_first(
-            session, query, WebhookDelivery, limit=limit, cursor=cursor
+        return await paginate(
+            session, query, WebhookDelivery, limit=limit, cursor=cursor, newest_first=True
         )
 
 

@@ -6,7 +6,8 @@ One worker runs four loops in one asyncio process:
   and starts one send task each; then it waits to be woken (NOTIFY, the in-process signal, a slot
   freed, or a retry falling due), polling every ``worker_poll_seconds`` at the latest;
 - **record** writes finished attempts in batches and frees their slots;
-- **listen** (PostgreSQL) keeps a ``LISTEN entente_wake`` connection;
+- **listen** keeps a ``LISTEN entente_wake`` connection on PostgreSQL, and on SQLite watches
+  ``PRAGMA data_version`` so that commits by other processes wake it too;
 - **jobs** runs the periodic jobs every ``worker_jobs_interval_seconds``: permit expiry, overdue
   consultations, expired leases, pruning of old delivery logs and of expired idempotency keys.
 
@@ -43,6 +44,7 @@ from service.webhooks.signing import SecretBox
 
 log = structlog.get_logger("entente.worker")
 RECORD_BATCH = 500
+SQLITE_WATCH_SECONDS = 0.05
 
 
 def worker_name() -> str:
@@ -265,7 +267,7 @@ class Worker:
     async def listen(self) -> None:
         """LISTEN for commits on PostgreSQL; reconnect when the connection drops."""
         if self.database.is_sqlite:
-            return
+            return await self.watch_sqlite()
         import asyncpg
 
         dsn = self.database.engine.url.set(drivername="postgresql").render_as_string(False)
@@ -275,6 +277,24 @@ class Worker:
             except (OSError, asyncpg.PostgresError) as exc:
                 log.warning("cannot listen for wake-ups; polling", worker=self.name, error=str(exc))
             await asyncio.sleep(2)
+
+    async def watch_sqlite(self) -> None:
+        """SQLite has no NOTIFY: notice other processes' commits by ``PRAGMA data_version``.
+
+        The number changes whenever another connection commits; reading it costs microseconds,
+        so a worker in its own process hears of new events within ``SQLITE_WATCH_SECONDS``.
+        """
+        import aiosqlite
+
+        last = None
+        async with aiosqlite.connect(self.database.engine.url.database) as connection:
+            while True:
+                async with connection.execute("PRAGMA data_version") as cursor:
+                    (version,) = await cursor.fetchone()
+                if last is not None and version != last:
+                    self.wake.set()
+                last = version
+                await asyncio.sleep(SQLITE_WATCH_SECONDS)
 
     async def listen_once(self, dsn: str) -> None:
         import asyncpg

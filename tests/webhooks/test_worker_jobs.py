@@ -6,7 +6,6 @@ import json
 from datetime import timedelta
 from uuid import UUID
 
-import pytest
 from sqlalchemy import select, update
 
 from service.app import create_app
@@ -137,8 +136,8 @@ async def test_a_commit_wakes_the_in_process_worker_at_once(stage):
         await eventually(lambda: stage.receiver.arrivals["gac"], within=10)
 
 
-@pytest.mark.postgres_only
-async def test_notify_wakes_a_worker_in_another_process(stage, tmp_path):
+async def test_a_commit_wakes_a_worker_in_another_process(stage, tmp_path):
+    """NOTIFY on PostgreSQL, ``PRAGMA data_version`` on SQLite; polling would take 10 minutes."""
     await stage.subscribe("host_admin", "gac", event_types=["permit.*"])
     env = environment(
         stage.settings,
