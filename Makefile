@@ -48,3 +48,8 @@ lock: $(STAMP)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
+
+# Webhook delivery bench, SQLite then PostgreSQL (postgresql://postgres@127.0.0.1:5432); see bench/README.md.
+.PHONY: bench-webhooks
+bench-webhooks: $(STAMP)
+	$(BIN)/python -m bench.webhooks --db both

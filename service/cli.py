@@ -191,7 +191,17 @@ def worker(
     logs.configure(current.log_level)
     if current.is_sqlite:
         upgrade(current)
-    asyncio.run(run_worker(current, name))
+    with asyncio.Runner(loop_factory=loop_factory()) as runner:
+        runner.run(run_worker(current, name))
+
+
+def loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop where installed (it comes with uvicorn[standard]): the worker's loop is busy."""
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
 
 
 async def run_worker(current: Settings, name: str | None) -> None:

@@ -26,6 +26,8 @@ from service.webhooks.routing import Parties, recipients
 
 async def fan_out(database: Database, *, batch: int = 500) -> int:
     """Fan out the next batch of events; the number of deliveries created."""
+    if not await anything_new(database):
+        return 0
     async with database.sessions() as session:
         await begin_writing(session)
         locked = select(FanoutHead).where(FanoutHead.id == 1).with_for_update(skip_locked=True)
@@ -43,6 +45,14 @@ async def fan_out(database: Database, *, batch: int = 500) -> int:
         head.seq = events[-1].seq
         await session.commit()
         return len(rows)
+
+
+async def anything_new(database: Database) -> bool:
+    """A read without the write lock: most wake-ups find nothing to fan out."""
+    async with database.sessions() as session:
+        head = select(FanoutHead.seq).where(FanoutHead.id == 1).scalar_subquery()
+        newer = select(OutboxEvent.seq).where(OutboxEvent.seq > head).limit(1)
+        return (await session.scalar(newer)) is not None
 
 
 async def delivery_rows(session: AsyncSession, events: list[OutboxEvent]) -> list[dict[str, Any]]:

@@ -1,10 +1,10 @@
 """The delivery queue: claiming due deliveries under a lease, and releasing them.
 
-A claim is one transaction: choose due ``pending`` rows (at most ``per_endpoint`` per
-subscription, so one slow endpoint cannot take every slot), lock them (``FOR UPDATE SKIP LOCKED``
-on PostgreSQL, so concurrent workers take disjoint rows; SQLite has one writer at a time), and
-mark them ``delivering`` with ``claimed_until = now + lease``. Times come from the database clock,
-so workers on machines whose clocks differ still agree on whose lease has run out.
+A claim chooses due ``pending`` rows (at most ``per_endpoint`` per subscription, so one slow
+endpoint cannot take every slot), then in a short transaction locks them (``FOR UPDATE SKIP
+LOCKED`` on PostgreSQL, so concurrent workers take disjoint rows; SQLite has one writer at a
+time), and marks them ``delivering`` with ``claimed_until = now + lease``. Times come from the
+database clock, so workers on machines whose clocks differ still agree on whose lease has run out.
 """
 
 from __future__ import annotations
@@ -68,19 +68,30 @@ def secrets_of(subscription: WebhookSubscription, box: SecretBox, now: datetime)
     return current
 
 
-def due_ids(now: datetime, per_endpoint: int, busy: Collection[UUID]) -> Any:
-    """Ids of due pending deliveries, at most ``per_endpoint`` of each subscription."""
+def due_candidates(now: datetime, per_endpoint: int, busy: Collection[UUID], limit: int) -> Any:
+    """Due pending deliveries of enabled endpoints, at most ``per_endpoint`` of each."""
     rank = func.row_number().over(
         partition_by=WebhookDelivery.subscription_id,
         order_by=(WebhookDelivery.next_attempt_at, WebhookDelivery.id),
     )
-    ranked = select(WebhookDelivery.id, rank.label("rank")).where(
-        WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now
+    ranked = (
+        select(WebhookDelivery.id, WebhookDelivery.next_attempt_at, rank.label("rank"))
+        .join(WebhookSubscription)
+        .where(
+            WebhookDelivery.status == "pending",
+            WebhookDelivery.next_attempt_at <= now,
+            WebhookSubscription.enabled.is_(True),
+        )
     )
     if busy:
         ranked = ranked.where(WebhookDelivery.subscription_id.not_in(list(busy)))
-    ranked_rows = ranked.subquery()
-    return select(ranked_rows.c.id).where(ranked_rows.c.rank <= per_endpoint)
+    rows = ranked.subquery()
+    return (
+        select(rows.c.id)
+        .where(rows.c.rank <= per_endpoint)
+        .order_by(rows.c.next_attempt_at)
+        .limit(limit)
+    )
 
 
 async def claim(
@@ -93,39 +104,54 @@ async def claim(
     per_endpoint: int,
     busy: Collection[UUID] = (),
 ) -> list[Job]:
+    """Claim up to ``limit`` due deliveries; the jobs to send.
+
+    Choosing (a ranking over every due row) is a plain read; only the chosen rows are then locked
+    by primary key, which keeps the locking transaction short and its plan trivial whatever the
+    table statistics say. Rows another worker took meanwhile are skipped.
+    """
+    async with database.sessions() as session:
+        now = await database_now(session)
+        chosen = await session.scalars(due_candidates(now, per_endpoint, busy, limit * 2))
+        candidates = list(chosen.all())
+    if not candidates:
+        return []
+    ids = await lock_and_mark(database, candidates, worker, limit, lease_seconds)
+    if not ids:
+        return []
+    async with database.sessions() as session:
+        return await load_jobs(session, box, ids, now)
+
+
+async def lock_and_mark(
+    database: Database, candidates: list[UUID], worker: str, limit: int, lease_seconds: float
+) -> list[UUID]:
     async with database.sessions() as session:
         await begin_writing(session)
         now = await database_now(session)
-        chosen = (
+        free = (
             select(WebhookDelivery.id)
-            .join(WebhookSubscription)
-            .where(
-                WebhookDelivery.id.in_(due_ids(now, per_endpoint, busy)),
-                WebhookDelivery.status == "pending",
-                WebhookSubscription.enabled.is_(True),
-            )
+            .where(WebhookDelivery.id.in_(candidates), WebhookDelivery.status == "pending")
             .order_by(WebhookDelivery.next_attempt_at)
             .limit(limit)
-            .with_for_update(skip_locked=True, of=WebhookDelivery)
+            .with_for_update(skip_locked=True)
         )
-        ids = list((await session.scalars(chosen)).all())
-        if not ids:
-            return []
-        await session.execute(
-            update(WebhookDelivery)
-            .where(WebhookDelivery.id.in_(ids))
-            .values(
-                status="delivering",
-                claimed_until=now + timedelta(seconds=lease_seconds),
-                claimed_by=worker,
-                attempts=WebhookDelivery.attempts + 1,
-                round_attempts=WebhookDelivery.round_attempts + 1,
+        ids = list((await session.scalars(free)).all())
+        if ids:
+            await session.execute(
+                update(WebhookDelivery)
+                .where(WebhookDelivery.id.in_(ids))
+                .values(
+                    status="delivering",
+                    claimed_until=now + timedelta(seconds=lease_seconds),
+                    claimed_by=worker,
+                    attempts=WebhookDelivery.attempts + 1,
+                    round_attempts=WebhookDelivery.round_attempts + 1,
+                )
+                .execution_options(synchronize_session=False)
             )
-            .execution_options(synchronize_session=False)
-        )
-        jobs = await load_jobs(session, box, ids, now)
-        await session.commit()
-        return jobs
+            await session.commit()
+        return ids
 
 
 async def load_jobs(
@@ -139,10 +165,13 @@ async def load_jobs(
         .execution_options(populate_existing=True)
     )
     secrets: dict[UUID, tuple[str, ...]] = {}
+    bodies: dict[UUID, str] = {}  # one event goes to many endpoints: render it once
     jobs = []
     for delivery, subscription, event in rows:
         if subscription.id not in secrets:
             secrets[subscription.id] = secrets_of(subscription, box, now)
+        if event is not None and event.id not in bodies:
+            bodies[event.id] = body_of(delivery, event)
         jobs.append(
             Job(
                 delivery_id=delivery.id,
@@ -150,7 +179,7 @@ async def load_jobs(
                 message_id=str(delivery.message_id),
                 url=subscription.url,
                 secrets=secrets[subscription.id],
-                body=body_of(delivery, event),
+                body=bodies[event.id] if event is not None else body_of(delivery, None),
                 attempt=delivery.attempts,
                 round_attempt=delivery.round_attempts,
             )

@@ -114,7 +114,7 @@ async def still_there(tx: Transaction, outcomes: Sequence[Outcome]) -> list[Outc
     """Drop outcomes of deliveries deleted meanwhile (their webhook was deleted while sending)."""
     ids = [outcome.job.delivery_id for outcome in outcomes]
     existing = await tx.session.scalars(
-        select(WebhookDelivery.id).where(WebhookDelivery.id.in_(ids)).with_for_update()
+        select(WebhookDelivery.id).where(WebhookDelivery.id.in_(ids))
     )
     present = set(existing.all())
     return [outcome for outcome in outcomes if outcome.job.delivery_id in present]

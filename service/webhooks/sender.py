@@ -59,6 +59,7 @@ class Sender:
         self.timeout = timeout
         self.excerpt_bytes = excerpt_bytes
         count = max(1, concurrency // connections_per_client)
+        tls = httpx.create_ssl_context()  # one context for every pool: building one is costly
         limits = httpx.Limits(
             max_connections=connections_per_client,
             max_keepalive_connections=connections_per_client,
@@ -69,6 +70,7 @@ class Sender:
                 timeout=httpx.Timeout(timeout, pool=None),
                 follow_redirects=False,
                 trust_env=False,
+                verify=tls,
                 headers={"user-agent": USER_AGENT, "content-type": "application/json"},
             )
             for _ in range(count)
