@@ -29,6 +29,7 @@ from service.events.router import router as events_router
 from service.notices.router import router as notices_router
 from service.parties.router import router as parties_router
 from service.permits.router import router as permits_router
+from service.web import router as web
 from service.webhooks import signing
 from service.webhooks.egress import EgressPolicy
 from service.webhooks.router import router as webhooks_router
@@ -96,6 +97,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.include_router(api)
     app.include_router(auth_router)
     app.include_router(health_router())
+    web.install(app)
     return app
 
 

@@ -92,6 +92,8 @@ class Settings(BaseSettings):
     worker_poll_seconds: float = Field(2.0, gt=0)
     worker_jobs_interval_seconds: float = Field(60.0, gt=0)
     worker_shutdown_grace_seconds: float = Field(10.0, ge=0)
+    web_session_idle_seconds: int = Field(1800, ge=60)
+    web_session_absolute_seconds: int = Field(43200, ge=300)
     serve_worker: bool | None = None  # None: in-process worker on the embedded SQLite default
     log_level: str = "INFO"
 

@@ -27,6 +27,7 @@ from service.parties.models import (
     User,
 )
 from service.permits.models import Permit, PermitStatusChange
+from service.web.models import WebSession
 from service.webhooks.models import (
     FanoutHead,
     WebhookAttempt,
@@ -62,6 +63,7 @@ __all__ = [
     "ReadReceipt",
     "SigninThrottle",
     "User",
+    "WebSession",
     "WebhookAttempt",
     "WebhookDelivery",
     "WebhookSubscription",

@@ -7,13 +7,14 @@ from typing import Any
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.audit.service import ANONYMOUS, RequestContext
 from service.errors import NotFound, ServiceError
 from service.uow import UnitOfWork
+from service.web.errors import error_page, is_web
 
 log = structlog.get_logger("entente.errors")
 MEDIA_TYPE = "application/problem+json"
@@ -48,9 +49,11 @@ def request_id_of(request: Request) -> str | None:
     return getattr(request.state, "request_id", None)
 
 
-async def service_error(request: Request, exc: ServiceError) -> JSONResponse:
+async def service_error(request: Request, exc: ServiceError) -> Response:
     if exc.audited:
         await record_denial(request, exc)
+    if is_web(request):
+        return error_page(request, exc.status, exc.detail)
     return problem(
         exc.status,
         exc.code,
@@ -92,7 +95,9 @@ async def record_denial(request: Request, exc: ServiceError) -> None:
         )
 
 
-async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+    if is_web(request):
+        return error_page(request, 422)
     errors = [
         {"loc": list(error.get("loc", ())), "message": error.get("msg"), "type": error.get("type")}
         for error in exc.errors()[:50]
@@ -108,7 +113,9 @@ async def validation_error(request: Request, exc: RequestValidationError) -> JSO
     )
 
 
-async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+    if is_web(request):
+        return error_page(request, exc.status_code)
     code, title = HTTP_TITLES.get(exc.status_code, ("http-error", "HTTP error"))
     if exc.status_code == 400:  # FastAPI's "error parsing the body": still a payload problem
         code, title = "invalid-input", "Invalid input"
@@ -123,9 +130,11 @@ async def http_error(request: Request, exc: StarletteHTTPException) -> JSONRespo
     )
 
 
-async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+async def unexpected_error(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error", path=request.url.path)
     request_id = request_id_of(request)
+    if is_web(request):
+        return error_page(request, 500)
     # Starlette sends this answer from outside every middleware, so echo the request id here.
     return problem(
         500,

@@ -62,6 +62,15 @@ async def password_grant(
 ) -> IssuedToken:
     if not settings.password_grant:
         raise UnsupportedGrant("password")
+    principal = await authenticate_user(uow, settings, username=username, password=password)
+    ttl = settings.user_token_ttl_seconds
+    return IssuedToken(issue_for(tokens, principal, ttl), ttl)
+
+
+async def authenticate_user(
+    uow: UnitOfWork, settings: Settings, *, username: str, password: str
+) -> Principal:
+    """The user behind a username and password (audited, throttled), for tokens and the web."""
     key = "user:" + repository.normalize(username)[:300]
     principal = None
     async with uow.transaction() as tx:
@@ -84,8 +93,7 @@ async def password_grant(
         raise LockedOut(retry_after)
     if principal is None:
         raise InvalidGrant
-    ttl = settings.user_token_ttl_seconds
-    return IssuedToken(issue_for(tokens, principal, ttl), ttl)
+    return principal
 
 
 async def client_credentials_grant(

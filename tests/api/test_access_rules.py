@@ -23,6 +23,17 @@ PUBLIC = {
     ("GET", "/docs/oauth2-redirect"),
 }
 DOCS = {"/api/v1/openapi.json", "/api/v1/docs", "/docs/oauth2-redirect"}
+# The web client's routes need a session cookie, not a token; these need neither.
+PUBLIC_WEB = {
+    ("GET", "/"),
+    ("GET", "/app/login"),
+    ("POST", "/app/login"),
+    ("POST", "/app/language"),
+}
+
+
+def is_web(path: str) -> bool:
+    return path == "/" or path.startswith("/app")
 
 
 def endpoints(app) -> list[tuple[str, str]]:
@@ -64,6 +75,8 @@ async def test_every_api_route_refuses_anonymous_callers(app, client):
 async def test_public_routes_are_exactly_the_expected_ones(app, client):
     public = set()
     for method, path in endpoints(app):
+        if is_web(path):
+            continue
         response = await call_anonymously(client, method, path)
         if response.status_code != 401:
             public.add((method, path))
@@ -73,8 +86,17 @@ async def test_public_routes_are_exactly_the_expected_ones(app, client):
 async def test_a_bad_token_is_refused_everywhere(app, client):
     headers = {"Authorization": "Bearer " + "e30." * 2 + "sig"}
     for method, path in endpoints(app):
-        if (method, path) in PUBLIC:
+        if (method, path) in PUBLIC or is_web(path):
             continue
         body = {"json": {}} if method in {"POST", "PATCH"} else {}
         response = await client.request(method, concrete(path), headers=headers, **body)
         assert_problem(response, 401)
+
+
+async def test_every_web_page_sends_strangers_to_sign_in(app, client):
+    web = [(m, p) for m, p in endpoints(app) if is_web(p) and (m, p) not in PUBLIC_WEB]
+    assert ("GET", "/app/") in web
+    for method, path in web:
+        response = await client.request(method, concrete(path), data={})
+        assert response.status_code == 303, (method, path, response.status_code)
+        assert response.headers["location"].startswith("/app/login?next="), (method, path)
