@@ -53,3 +53,11 @@ clean:
 .PHONY: bench-webhooks
 bench-webhooks: $(STAMP)
 	$(BIN)/python -m bench.webhooks --db both
+
+# Web client strings: extract them and merge them into the French catalog (then translate).
+.PHONY: translations
+translations: $(STAMP)
+	$(BIN)/pybabel extract --no-location --sort-output --project=Entente -F babel.cfg -o service/web/translations/messages.pot .
+	test -f service/web/translations/fr/LC_MESSAGES/messages.po || \
+		$(BIN)/pybabel init -i service/web/translations/messages.pot -d service/web/translations -l fr
+	$(BIN)/pybabel update --no-fuzzy-matching -i service/web/translations/messages.pot -d service/web/translations -l fr

@@ -6,16 +6,14 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
-from sqlalchemy import or_, select
 
 from service.api.pagination import Cursor, Limit, Page, decode_position, encode_position
 from service.api.problems import errors
 from service.audit import service as audit_service
 from service.audit.models import AuditEntry
+from service.audit.repository import visible_entries
 from service.auth.dependencies import Caller, CallerUoW
-from service.auth.principal import Principal
 from service.parties import policies
-from service.parties.models import Dialogue
 
 router = APIRouter(tags=["audit"])
 
@@ -45,21 +43,6 @@ class VerificationRead(BaseModel):
     entries: int
     first_broken_seq: int | None
     reason: str | None
-
-
-def visible_entries(caller: Principal):
-    """Entries of dialogues the caller's organization is a party to, and of its own members
-    (including their refused attempts on dialogues of others)."""
-    org = caller.org_id
-    party_dialogues = select(Dialogue.id).where(
-        or_(Dialogue.authority_id == org, Dialogue.counterpart_id == org)
-    )
-    return select(AuditEntry).where(
-        or_(
-            AuditEntry.dialogue_id.in_(party_dialogues),
-            AuditEntry.org_id == org,
-        )
-    )
 
 
 @router.get("/audit", responses=errors(401, 403, 422))

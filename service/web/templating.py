@@ -11,7 +11,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from service.web import i18n
+from service.web import i18n, labels
 
 TEMPLATES = Path(__file__).parent / "templates"
 # No inline script or style anywhere: the policy forbids them, so injected markup cannot run.
@@ -50,6 +50,8 @@ def environment(language: str) -> Environment:
     env.filters["utc"] = utc_text
     env.filters["iso"] = iso
     env.globals["LANGUAGES"] = i18n.LANGUAGES
+    gettext = i18n.translations(language).gettext
+    env.globals["label"] = lambda code: labels.label(gettext, code)
     return env
 
 
