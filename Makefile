@@ -61,3 +61,9 @@ translations: $(STAMP)
 	test -f service/web/translations/fr/LC_MESSAGES/messages.po || \
 		$(BIN)/pybabel init -i service/web/translations/messages.pot -d service/web/translations -l fr
 	$(BIN)/pybabel update --no-fuzzy-matching -i service/web/translations/messages.pot -d service/web/translations -l fr
+
+# Screenshots of the main pages (docs/screenshots/, shown in the README), taken by the browser
+# tests on SQLite; see tests/web/test_browser_screenshots.py.
+.PHONY: screenshots
+screenshots: $(STAMP)
+	ENTENTE_SCREENSHOTS=1 $(BIN)/pytest --db=sqlite -p no:cacheprovider tests/web/test_browser_screenshots.py
