@@ -103,7 +103,9 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
 
 def install_webhooks(app: FastAPI, settings: Settings) -> None:
     app.state.secret_box = signing.box_for(settings)
-    app.state.egress = EgressPolicy(settings.webhook_allowed_networks)
+    app.state.egress = EgressPolicy(
+        settings.webhook_allowed_networks, allow_http=settings.webhook_allow_http
+    )
 
 
 @asynccontextmanager

@@ -38,7 +38,8 @@ def error_page(request: Request, status: int, detail: str | None = None) -> HTML
         detail = _("There is nothing here, or it is not visible to your organization.")
     elif status >= 500:
         detail = _("Something went wrong on our side. The request id helps us find it.")
-    title = titles(request).get(status, titles(request)[400 if status < 500 else 500])
+    known = titles(request)
+    title = known.get(status, known[400 if status < 500 else 500])
     context = {"title": title, "detail": detail, "status": status}
     return render(request, "error.html", context, status=status)
 

@@ -162,8 +162,10 @@ class EgressPolicy:
         *,
         resolver: Resolver | None = None,
         resolve_timeout: float = 5.0,
+        allow_http: bool = True,
     ) -> None:
         entries = [_allow_entry(entry) for entry in allowed]
+        self._allow_http = allow_http
         self._networks = [entry for entry in entries if not isinstance(entry, str)]
         self._names = frozenset(entry for entry in entries if isinstance(entry, str))
         self._resolver = resolver or system_resolver
@@ -171,13 +173,13 @@ class EgressPolicy:
 
     def check_form(self, url: str) -> None:
         """Checks that need no DNS: the URL's form, and the address when the host is a literal."""
-        target = _parse(url)
+        target = self._parse(url)
         if target.literal is not None:
             self._check_literal(target, target.literal)
 
     async def destination(self, url: str) -> Destination:
         """Form checks, then resolve and check every address; the first acceptable one wins."""
-        target = _parse(url)
+        target = self._parse(url)
         if target.literal is not None:
             self._check_literal(target, target.literal)
             addresses = [target.literal]
@@ -186,6 +188,12 @@ class EgressPolicy:
             self._check_resolved(target, addresses)
         address = _unmapped(_preferred(addresses))
         return Destination(url, target.scheme, target.host, target.port, str(address))
+
+    def _parse(self, url: str) -> _Target:
+        target = _parse(url)
+        if target.scheme == "http" and not self._allow_http:
+            raise RefusedUrl("Only https webhook URLs are allowed here.")
+        return target
 
     def _check_literal(self, target: _Target, literal: IPAddress) -> None:
         if reason := self._refusal(literal, host_allowed=False):

@@ -14,7 +14,6 @@ FAMILIES = frozenset(event_type.split(".", 1)[0] for event_type in EVENT_TYPES)
 MANAGER_ONLY = (
     "Managing webhooks takes your organization's admin role or the webhooks:manage scope."
 )
-HTTPS_ONLY = "Only https URLs are allowed."
 TEST_EVENT_TYPE = "webhook.test"
 
 
@@ -28,10 +27,6 @@ def is_known_event_type(value: str) -> bool:
     if value.endswith(".*"):
         return value[:-2] in FAMILIES
     return value in EVENT_TYPES
-
-
-def scheme_allowed(scheme: str, *, allow_http: bool) -> bool:
-    return scheme == "https" or (scheme == "http" and allow_http)
 
 
 def without_query(url: str) -> str:
@@ -79,14 +74,26 @@ def switched(enabled: bool, now: datetime) -> dict[str, Any]:
     return {"enabled": False, "disabled_at": now, "disabled_reason": "Disabled by its owner."}
 
 
+def envelope(
+    message_id: UUID,
+    event_type: str,
+    occurred_at: datetime,
+    dialogue_id: UUID | None,
+    data: dict[str, Any],
+) -> dict[str, Any]:
+    """The body of every delivery: the events feed's envelope (SPEC section 4)."""
+    return {
+        "id": str(message_id),
+        "type": event_type,
+        "occurred_at": occurred_at.isoformat().replace("+00:00", "Z"),
+        "dialogue_id": str(dialogue_id) if dialogue_id else None,
+        "data": data,
+    }
+
+
 def envelope_for_test_message(
     message_id: UUID, subscription_id: UUID, now: datetime
 ) -> dict[str, Any]:
-    """A test message in the envelope every event has (SPEC section 4), dialogue-less."""
-    return {
-        "id": str(message_id),
-        "type": TEST_EVENT_TYPE,
-        "occurred_at": now.isoformat().replace("+00:00", "Z"),
-        "dialogue_id": None,
-        "data": {"subscription_id": str(subscription_id), "message": "Test message from Entente."},
-    }
+    """A test message in the envelope every event has, dialogue-less."""
+    data = {"subscription_id": str(subscription_id), "message": "Test message from Entente."}
+    return envelope(message_id, TEST_EVENT_TYPE, now, None, data)

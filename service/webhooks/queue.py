@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.db import Database, begin_writing, utcnow
 from service.events.models import OutboxEvent
+from service.webhooks import policies
 from service.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 from service.webhooks.signing import SecretBox
 
@@ -46,13 +47,7 @@ async def database_now(session: AsyncSession) -> datetime:
 
 
 def envelope(event: OutboxEvent) -> dict[str, Any]:
-    return {
-        "id": str(event.id),
-        "type": event.type,
-        "occurred_at": event.occurred_at.isoformat().replace("+00:00", "Z"),
-        "dialogue_id": str(event.dialogue_id) if event.dialogue_id else None,
-        "data": event.data,
-    }
+    return policies.envelope(event.id, event.type, event.occurred_at, event.dialogue_id, event.data)
 
 
 def body_of(delivery: WebhookDelivery, event: OutboxEvent | None) -> str:

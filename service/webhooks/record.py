@@ -23,6 +23,7 @@ from sqlalchemy import bindparam, insert, select, update
 from service.audit.service import SYSTEM
 from service.config import Settings
 from service.uow import Transaction, UnitOfWork
+from service.webhooks import policies
 from service.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 from service.webhooks.queue import database_now
 from service.webhooks.sender import Outcome
@@ -177,7 +178,11 @@ async def disable(tx: Transaction, subscription: WebhookSubscription, now: datet
     tx.audit("webhook.disabled", subscription, details=details)
     tx.emit(
         "webhook.disabled",
-        {**details, "url": subscription.url.split("?")[0], "disabled_at": now.isoformat()},
+        {
+            **details,
+            "url": policies.without_query(subscription.url),
+            "disabled_at": now.isoformat(),
+        },
         dialogue_id=None,
         organization_id=subscription.organization_id,
     )

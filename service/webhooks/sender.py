@@ -48,14 +48,12 @@ class Sender:
         self,
         egress: EgressPolicy,
         *,
-        allow_http: bool,
         timeout: float,
         concurrency: int,
         connections_per_client: int,
         excerpt_bytes: int,
     ) -> None:
         self.egress = egress
-        self.allow_http = allow_http
         self.timeout = timeout
         self.excerpt_bytes = excerpt_bytes
         count = max(1, concurrency // connections_per_client)
@@ -101,8 +99,6 @@ class Sender:
 
     async def post(self, job: Job) -> tuple[int, str]:
         destination = await self.egress.destination(job.url)
-        if destination.scheme == "http" and not self.allow_http:
-            raise RefusedUrl("Only https webhook URLs are allowed here.")
         timestamp = datetime.now(UTC)
         headers = {
             "host": destination.host_header(),

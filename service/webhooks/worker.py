@@ -65,7 +65,9 @@ class Worker:
         self.settings = settings
         self.box = box
         self.name = name or worker_name()
-        self.egress = egress or EgressPolicy(settings.webhook_allowed_networks)
+        self.egress = egress or EgressPolicy(
+            settings.webhook_allowed_networks, allow_http=settings.webhook_allow_http
+        )
         self.wake = signals.listen_local()
         self.stopping = asyncio.Event()
         self.in_flight: dict[UUID, Job] = {}
@@ -109,7 +111,6 @@ class Worker:
         s = self.settings
         return Sender(
             self.egress,
-            allow_http=s.webhook_allow_http,
             timeout=s.webhook_timeout_seconds,
             concurrency=s.worker_concurrency,
             connections_per_client=s.worker_connections_per_client,

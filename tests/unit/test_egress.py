@@ -413,3 +413,9 @@ async def test_default_resolver_failure_is_refused(monkeypatch: pytest.MonkeyPat
     monkeypatch.setattr(asyncio.get_running_loop(), "getaddrinfo", failing_getaddrinfo)
 
     assert "could not be resolved" in await refusal(EgressPolicy(), "https://gone.example/")
+
+
+def test_plain_http_is_refused_unless_the_operator_allows_it():
+    with pytest.raises(RefusedUrl, match="Only https"):
+        EgressPolicy(allow_http=False).check_form("http://1.1.1.1/hook")
+    EgressPolicy(allow_http=True).check_form("http://1.1.1.1/hook")
