@@ -15,7 +15,14 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright
+from playwright.async_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    Playwright,
+    async_playwright,
+)
+from playwright.async_api import TimeoutError as PlaywrightTimeoutError
 
 from service import migrate
 from service.app import create_app
@@ -90,15 +97,26 @@ def scene(server: Server) -> Scene:
 async def browser(chromium_path: Path) -> AsyncIterator[Browser]:
     playwright = await async_playwright().start()
     try:
-        launched = await playwright.chromium.launch(
-            executable_path=str(chromium_path),
-            args=chromium.CHROMIUM_ARGS,
-            timeout=chromium.TIMEOUT_MS,
-        )
+        launched = await launch(playwright, chromium_path)
         yield launched
         await launched.close()
     finally:
         await playwright.stop()
+
+
+async def launch(playwright: Playwright, chromium_path: Path) -> Browser:
+    """Chromium, given a second chance: a cold start on a loaded machine can miss the deadline."""
+    for attempt in range(1, chromium.LAUNCH_ATTEMPTS + 1):
+        try:
+            return await playwright.chromium.launch(
+                executable_path=str(chromium_path),
+                args=chromium.CHROMIUM_ARGS,
+                timeout=chromium.LAUNCH_TIMEOUT_MS,
+            )
+        except PlaywrightTimeoutError:
+            if attempt == chromium.LAUNCH_ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")
 
 
 async def new_context(browser: Browser, server: Server, **options) -> BrowserContext:
