@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from fastapi import APIRouter, FastAPI, Request
@@ -18,7 +18,7 @@ from service.api.idempotency import IdempotencyMiddleware, Idempotent, Replay, r
 from service.api.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from service.assurances.router import router as assurances_router
 from service.audit.router import router as audit_router
-from service.auth import keys
+from service.auth.keyring import KeyRing
 from service.auth.oidc import JwksCache
 from service.auth.router import router as auth_router
 from service.auth.tokens import TokenService
@@ -27,12 +27,17 @@ from service.consultations.router import router as consultations_router
 from service.db import Database
 from service.events.router import router as events_router
 from service.notices.router import router as notices_router
+from service.observability import http as observability_http
+from service.observability import tracing
 from service.parties.router import router as parties_router
 from service.permits.router import router as permits_router
 from service.web import router as web
 from service.webhooks import signing
 from service.webhooks.egress import EgressPolicy
 from service.webhooks.router import router as webhooks_router
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace.export import SpanExporter
 
 DESCRIPTION = """\
 Entente carries end-use assurances, consultations and decision notices between an export
@@ -42,7 +47,12 @@ Errors are RFC 9457 problem details. Every POST accepts an `Idempotency-Key`.
 """
 
 
-def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    *,
+    database: Database | None = None,
+    span_exporter: SpanExporter | None = None,
+) -> FastAPI:
     settings = settings or Settings()
     logs.configure(settings.log_level)
 
@@ -60,8 +70,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
                 min_refresh=settings.jwks_min_refresh_seconds,
                 http=http,
             )
-            signing_key = keys.load_or_create(settings.resolved_signing_key_file)
-            app.state.tokens = TokenService(settings, [signing_key], jwks)
+            app.state.tokens = TokenService(settings, KeyRing.open(settings), jwks)
             install_webhooks(app, settings)
             try:
                 async with in_process_worker(app, settings):
@@ -86,6 +95,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
+    observability_http.install(app, settings)
+    tracing.install(app, settings, exporter=span_exporter)
 
     api = APIRouter(prefix="/api/v1", dependencies=[Idempotent])
     api.include_router(parties_router)
@@ -116,7 +127,13 @@ async def in_process_worker(app: FastAPI, settings: Settings) -> AsyncIterator[N
         return
     from service.webhooks.worker import Worker
 
-    worker = Worker(app.state.database, settings, box=app.state.secret_box, name="in-process")
+    worker = Worker(
+        app.state.database,
+        settings,
+        box=app.state.secret_box,
+        name="in-process",
+        metrics=observability_http.worker_metrics(app),
+    )
     async with worker.running():
         yield
 

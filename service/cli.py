@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import sqlite3
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, TypeVar
 
@@ -168,14 +170,30 @@ def serve(
     if current.is_sqlite:
         upgrade(current)
     typer.echo(f"Entente on http://{host}:{port}  (API docs: /api/v1/docs)")
+    application = create_app(current)
+    exit_zero_on_sigterm()
     uvicorn.run(
-        create_app(current),
+        application,
         host=host,
         port=port,
         access_log=False,
         proxy_headers=False,
         log_level="warning",
+        # SIGTERM: stop accepting, finish the requests in flight for up to this long, then run
+        # the lifespan shutdown (which stops the in-process worker).
+        timeout_graceful_shutdown=current.shutdown_grace_seconds,
     )
+
+
+def exit_zero_on_sigterm() -> None:
+    """A SIGTERM stop is a clean stop: exit status 0, not death by signal.
+
+    After its graceful shutdown uvicorn raises the signal again for the handler it found in
+    place; without this one that is the default handler, and the process dies with 143.
+    """
+    import signal
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
 
 
 @app.command()
@@ -207,6 +225,7 @@ def loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
 async def run_worker(current: Settings, name: str | None) -> None:
     import signal
 
+    from service.observability import metrics, worker_server
     from service.webhooks import signing
     from service.webhooks.worker import Worker
 
@@ -214,13 +233,17 @@ async def run_worker(current: Settings, name: str | None) -> None:
     database = Database(
         current.resolved_database_url, busy_timeout_ms=current.sqlite_busy_timeout_ms
     )
+    registry = metrics.new_registry()
     try:
-        the_worker = Worker(database, current, box=box, name=name)
+        the_worker = Worker(
+            database, current, box=box, name=name, metrics=metrics.WorkerMetrics(registry)
+        )
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, the_worker.stop)
         typer.echo(f"worker {the_worker.name} started")
-        await the_worker.run()
+        async with worker_server.serving(the_worker, registry):
+            await the_worker.run()
     finally:
         await database.dispose()
 
@@ -281,6 +304,107 @@ def openapi(
 
 def render_openapi(application: object) -> str:
     return json.dumps(application.openapi(), indent=2, sort_keys=True, ensure_ascii=False)  # type: ignore[attr-defined]
+
+
+@app.command()
+def backup(
+    dest: Annotated[Path, typer.Argument(help="The backup file to write.")],
+    force: Annotated[bool, typer.Option("--force", help="Replace DEST if it exists.")] = False,
+) -> None:
+    """Copy the SQLite database while the service runs, and check the copy (PostgreSQL: pg_dump)."""
+    from service import backup as backups
+
+    current = settings()
+    try:
+        made = backups.back_up(
+            current.resolved_database_url,
+            dest,
+            force=force,
+            busy_timeout_ms=current.sqlite_busy_timeout_ms,
+        )
+    except backups.BackupError as exc:
+        fail(str(exc))
+        raise
+    except (OSError, sqlite3.Error) as exc:
+        fail(f"backup failed: {exc}")
+        raise
+    typer.echo(f"backed up to {made.path}: {made.size} bytes, integrity ok")
+    typer.echo(
+        f"keys are not in the database: keep {current.resolved_signing_key_file.parent} "
+        "(or ENTENTE_SECRETS_KEY) safe separately"
+    )
+    if not made.audit.valid:
+        fail(f"the audit chain is BROKEN at entry {made.audit.first_broken_seq} in the copy too")
+    typer.echo(f"audit chain of the copy valid: {made.audit.entries} entries")
+
+
+keys_app = typer.Typer(help="The key that signs our tokens and notices.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+def key_paths(current: Settings) -> tuple[Path, Path]:
+    key_file = current.resolved_signing_key_file
+    if not key_file.is_file():
+        fail(f"no signing key at {key_file} (the service creates it on first start)")
+    return key_file, current.resolved_signing_key_retired_dir
+
+
+@keys_app.command("rotate")
+def keys_rotate() -> None:
+    """Retire the current key (its public JWK stays published) and put a new key in its place."""
+    from service.auth import rotation
+
+    current = settings()
+    key_file, retired_dir = key_paths(current)
+    try:
+        old, new = rotation.rotate(key_file, retired_dir)
+    except (OSError, ValueError) as exc:
+        fail(f"cannot rotate: {exc}")
+        raise
+    typer.echo(f"retired {old.kid}: public JWK in {retired_dir / f'{old.kid}.json'}")
+    typer.echo(f"current {new.kid}: {key_file}")
+    typer.echo(f"the retired key stays published for {current.signing_key_publish_days} days")
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """The current key and the retired ones, with how long each stays published."""
+    from service.auth import rotation
+
+    current = settings()
+    key_file, retired_dir = key_paths(current)
+    listed = rotation.statuses(
+        key_file, retired_dir, publish_days=current.signing_key_publish_days, now=utcnow()
+    )
+    typer.echo(f"{'kid':<44} {'status':<8} {'retired at':<21} published until")
+    for key in listed:
+        typer.echo(
+            f"{key.kid:<44} {key.status:<8} {moment(key.retired_at):<21} "
+            f"{moment(key.published_until)}"
+        )
+
+
+@keys_app.command("prune")
+def keys_prune() -> None:
+    """Delete the retired keys whose publication window has passed."""
+    from service.auth import rotation
+
+    current = settings()
+    key_file, retired_dir = key_paths(current)
+    removed = rotation.prune(
+        key_file, retired_dir, publish_days=current.signing_key_publish_days, now=utcnow()
+    )
+    for key in removed:
+        typer.echo(f"deleted {key.kid} (retired {moment(key.retired_at)})")
+    typer.echo(f"{len(removed)} retired key(s) pruned")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def moment(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value else "-"
 
 
 def main() -> None:

@@ -57,7 +57,17 @@ class Settings(BaseSettings):
     user_token_ttl_seconds: int = Field(900, ge=60, le=86400)
     client_token_ttl_seconds: int = Field(3600, ge=60, le=86400)
     token_leeway_seconds: int = Field(30, ge=0, le=300)
-    signing_key_file: Path | None = None
+    signing_key_file: Path | None = None  # the current key (private PEM): signs everything
+    signing_key_retired_dir: Path | None = None  # default: "retired" beside the key file
+    signing_key_publish_days: int = Field(400, ge=1, le=3650)
+    """How long a retired key stays in our JWKS and verifies what it signed.
+
+    Access tokens expire within a day (the token TTLs above), but decision notices carry a JWS
+    that customs and the counterpart verify against our JWKS whenever goods move under the
+    permits concerned, months after issue. 400 days covers a one-year licence plus a month of
+    margin; raise it if permits run longer. Once a key leaves the JWKS, notices it signed only
+    verify with a copy of the JWKS kept from before.
+    """
     trusted_issuers: list[ExternalIssuer] = Field(default_factory=list)
     jwks_cache_seconds: int = 600
     jwks_min_refresh_seconds: int = 30
@@ -95,7 +105,18 @@ class Settings(BaseSettings):
     web_session_idle_seconds: int = Field(1800, ge=60)
     web_session_absolute_seconds: int = Field(43200, ge=300)
     serve_worker: bool | None = None  # None: in-process worker on the embedded SQLite default
+    # On SIGTERM `entente serve` stops accepting, lets requests in flight finish for up to this
+    # long, then stops the in-process worker (worker_shutdown_grace_seconds) and exits 0.
+    shutdown_grace_seconds: int = Field(20, ge=1, le=3600)
     log_level: str = "INFO"
+
+    # /metrics is for the cluster network (the Ingress does not route it); a token guards it too.
+    metrics_enabled: bool = True
+    metrics_cache_seconds: float = Field(5.0, ge=0)  # database gauges are read at most this often
+    metrics_token: SecretStr | None = None
+    worker_metrics_port: int = Field(0, ge=0, le=65535)  # 0: `entente worker` serves no metrics
+    worker_metrics_host: str = "127.0.0.1"
+    otel_enabled: bool = False  # tracing over OTLP/HTTP, configured by the standard OTEL_* vars
 
     @field_validator("webhook_allowed_networks", "webhook_retry_schedule", mode="before")
     @classmethod
@@ -120,6 +141,10 @@ class Settings(BaseSettings):
     @cached_property
     def resolved_signing_key_file(self) -> Path:
         return self.signing_key_file or self.data_dir / "keys" / "signing-key.pem"
+
+    @cached_property
+    def resolved_signing_key_retired_dir(self) -> Path:
+        return self.signing_key_retired_dir or self.resolved_signing_key_file.parent / "retired"
 
     @cached_property
     def resolved_secrets_key_file(self) -> Path:

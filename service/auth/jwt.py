@@ -88,5 +88,8 @@ def sign_payload(payload: bytes, private_pem: str, *, kid: str, typ: str) -> str
 
 
 def public_jwk(private_pem: str) -> dict[str, Any]:
-    key = jwk.construct(private_pem, algorithm="ES256").public_key().to_dict()
+    try:
+        key = jwk.construct(private_pem, algorithm="ES256").public_key().to_dict()
+    except JOSEError as exc:
+        raise ValueError(f"not an ES256 private key: {exc}") from exc
     return {name: key[name] for name in ("kty", "crv", "x", "y")}

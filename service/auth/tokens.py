@@ -9,6 +9,7 @@ from uuid import uuid4
 
 from service.auth import jwt
 from service.auth.jwt import TokenError
+from service.auth.keyring import KeyRing
 from service.auth.keys import SigningKey
 from service.auth.oidc import JwksCache
 from service.config import ExternalIssuer, Settings
@@ -25,15 +26,20 @@ class VerifiedToken:
 
 
 class TokenService:
-    def __init__(self, settings: Settings, keys: list[SigningKey], jwks: JwksCache) -> None:
+    def __init__(self, settings: Settings, keyring: KeyRing, jwks: JwksCache) -> None:
         self.settings = settings
-        self.signing_key = keys[0]
-        self.keys = {key.kid: key for key in keys}
+        self.keyring = keyring
         self.jwks = jwks
         self.external = {issuer.issuer: issuer for issuer in settings.trusted_issuers}
 
+    @property
+    def signing_key(self) -> SigningKey:
+        """Always the current key; retired keys only verify."""
+        return self.keyring.current
+
     def jwks_document(self) -> dict[str, Any]:
-        return {"keys": [key.jwk() for key in self.keys.values()]}
+        """The current key and the retired keys still published (ENTENTE_SIGNING_KEY_*)."""
+        return {"keys": self.keyring.published()}
 
     def issue(self, subject: str, *, ttl: int, claims: dict[str, Any]) -> str:
         now = int(time.time())
@@ -75,10 +81,10 @@ class TokenService:
         if header.get("typ") != "at+jwt":
             raise TokenError("not an access token")
         kid = header.get("kid")
-        key = self.keys.get(kid) if isinstance(kid, str) else None
+        key = self.keyring.find(kid) if isinstance(kid, str) else None
         if key is None:
             raise TokenError("unknown key id")
-        return self.decode(token, key.jwk(), OWN_ALGORITHMS, self.settings.token_issuer)
+        return self.decode(token, key, OWN_ALGORITHMS, self.settings.token_issuer)
 
     async def verify_external(
         self, token: str, header: dict[str, Any], issuer: ExternalIssuer

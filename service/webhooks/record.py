@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
@@ -29,6 +30,15 @@ from service.webhooks.queue import database_now
 from service.webhooks.sender import Outcome
 
 ERROR_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What a batch came to: the times of the retries it scheduled, for metrics the rest."""
+
+    retries: list[datetime] = field(default_factory=list)
+    statuses: list[str] = field(default_factory=list)  # each recorded delivery's new status
+    disabled: int = 0  # endpoints disabled
 
 
 def retry_delay(settings: Settings, round_attempt: int) -> float | None:
@@ -97,18 +107,19 @@ def attempt_row(outcome: Outcome, worker: str) -> dict[str, Any]:
 
 async def record(
     uow: UnitOfWork, settings: Settings, outcomes: Sequence[Outcome], *, worker: str
-) -> list[datetime]:
-    """Write a batch of outcomes; the times of the retries it scheduled."""
+) -> Recorded:
+    """Write a batch of outcomes (those of deliveries deleted meanwhile are dropped)."""
     async with uow.as_actor(SYSTEM).transaction() as tx:
         now = await database_now(tx.session)
         outcomes = await still_there(tx, outcomes)
         if not outcomes:
-            return []
+            return Recorded()
         states = [next_state(settings, outcome, now) for outcome in outcomes]
         await tx.session.execute(insert(WebhookAttempt), [attempt_row(o, worker) for o in outcomes])
         await tx.session.execute(UPDATE_DELIVERY, [as_params(s, worker) for s in states])
-        await track_health(tx, settings, outcomes, now)
-    return [s["next_attempt_at"] for s in states if s["status"] == "pending"]
+        disabled = await track_health(tx, settings, outcomes, now)
+    retries = [s["next_attempt_at"] for s in states if s["status"] == "pending"]
+    return Recorded(retries, [s["status"] for s in states], disabled)
 
 
 async def still_there(tx: Transaction, outcomes: Sequence[Outcome]) -> list[Outcome]:
@@ -123,8 +134,11 @@ async def still_there(tx: Transaction, outcomes: Sequence[Outcome]) -> list[Outc
 
 async def track_health(
     tx: Transaction, settings: Settings, outcomes: Sequence[Outcome], now: datetime
-) -> None:
-    """The latest outcome per endpoint decides: a success heals it, a failure may disable it."""
+) -> int:
+    """The latest outcome per endpoint decides: a success heals it, a failure may disable it.
+
+    The number of endpoints disabled.
+    """
     latest: dict[UUID, bool] = {}
     for outcome in outcomes:
         latest[outcome.job.subscription_id] = outcome.succeeded
@@ -138,11 +152,10 @@ async def track_health(
             )
             .values(failing_since=None)
         )
-    if failing:
-        await mark_failing(tx, settings, failing, now)
+    return await mark_failing(tx, settings, failing, now) if failing else 0
 
 
-async def mark_failing(tx: Transaction, settings: Settings, ids: list[UUID], now: datetime) -> None:
+async def mark_failing(tx: Transaction, settings: Settings, ids: list[UUID], now: datetime) -> int:
     await tx.session.execute(
         update(WebhookSubscription)
         .where(WebhookSubscription.id.in_(ids), WebhookSubscription.failing_since.is_(None))
@@ -156,8 +169,10 @@ async def mark_failing(tx: Transaction, settings: Settings, ids: list[UUID], now
             WebhookSubscription.failing_since <= limit,
         )
     )
-    for subscription in worn_out:
+    disabled = list(worn_out)
+    for subscription in disabled:
         await disable(tx, subscription, now)
+    return len(disabled)
 
 
 async def disable(tx: Transaction, subscription: WebhookSubscription, now: datetime) -> None:

@@ -14,7 +14,6 @@ rotation's overlap it carries one signature per secret, separated by a space.
 from __future__ import annotations
 
 import base64
-import os
 import secrets
 from collections.abc import Sequence
 from datetime import datetime
@@ -23,6 +22,7 @@ from pathlib import Path
 from cryptography.fernet import Fernet, InvalidToken
 from standardwebhooks import Webhook
 
+from service import files
 from service.config import Settings
 
 PREFIX = "whsec_"
@@ -63,17 +63,10 @@ def box_for(settings: Settings) -> SecretBox:
 
 
 def load_or_create_box(key: str | None, path: Path) -> SecretBox:
-    """The configured key, else the key file (created 0600 on first start, exclusively)."""
+    """The configured key, else the key file (created 0600 on first start, whole and once)."""
     if key:
         return SecretBox(key.encode())
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return SecretBox(path.read_bytes().strip())
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(Fernet.generate_key())
-    return SecretBox(path.read_bytes().strip())
+    return SecretBox(files.create_once(path, Fernet.generate_key).strip())
 
 
 def signature_header(

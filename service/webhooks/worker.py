@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import os
 import socket
+import time
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -28,12 +29,14 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 import structlog
+from prometheus_client import CollectorRegistry
 
 from service.api import idempotency
 from service.config import Settings
 from service.db import Database
 from service.events import signals
 from service.jobs import run_periodic
+from service.observability.metrics import WorkerMetrics
 from service.uow import UnitOfWork
 from service.webhooks import fanout, queue
 from service.webhooks.egress import EgressPolicy
@@ -60,6 +63,7 @@ class Worker:
         box: SecretBox,
         name: str | None = None,
         egress: EgressPolicy | None = None,
+        metrics: WorkerMetrics | None = None,
     ) -> None:
         self.database = database
         self.settings = settings
@@ -76,6 +80,9 @@ class Worker:
         self.outcome_ready = asyncio.Event()
         self.recording = asyncio.Lock()
         self.next_due: datetime | None = None
+        self.metrics = metrics or WorkerMetrics(CollectorRegistry())
+        self.loops: list[asyncio.Task[None]] = []
+        self.heartbeat = time.monotonic()  # the dispatch loop's last turn, for health checks
 
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[Worker]:
@@ -96,6 +103,7 @@ class Worker:
         # These two end by themselves once stopping is set, never in the middle of a transaction.
         duties = [asyncio.create_task(self.dispatch(sender)), asyncio.create_task(self.jobs_loop())]
         helpers = [asyncio.create_task(self.record_loop()), asyncio.create_task(self.listen())]
+        self.loops = duties + helpers
         try:
             await self.stopping.wait()
             await asyncio.gather(*duties, return_exceptions=True)
@@ -132,6 +140,7 @@ class Worker:
 
     async def dispatch(self, sender: Sender) -> None:
         while not self.stopping.is_set():
+            self.heartbeat = time.monotonic()
             self.wake.clear()
             try:
                 full = await self.dispatch_once(sender)
@@ -147,7 +156,7 @@ class Worker:
     async def dispatch_once(self, sender: Sender) -> bool:
         """Fan out and claim; True when there may be more to claim at once."""
         while await fanout.fan_out(self.database):
-            pass
+            self.heartbeat = time.monotonic()  # a long backlog is work, not a hang
         free = self.settings.worker_concurrency - len(self.in_flight)
         if free <= 0:
             return False
@@ -209,7 +218,7 @@ class Worker:
         uow = UnitOfWork(self.database)
         for delay in (0.5, 1, 2, 5, 10, 30):
             try:
-                retries = await record(uow, self.settings, batch, worker=self.name)
+                recorded = await record(uow, self.settings, batch, worker=self.name)
                 break
             except Exception:
                 log.exception("recording attempts failed; retrying", worker=self.name)
@@ -225,7 +234,8 @@ class Worker:
                 latency_ms=outcome.latency_ms,
                 error=outcome.error,
             )
-        self.note_retries(retries)
+        self.metrics.observe(batch, recorded)
+        self.note_retries(recorded.retries)
         self.wake.set()
 
     def note_retries(self, times: list[datetime]) -> None:

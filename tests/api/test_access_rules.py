@@ -18,6 +18,7 @@ PUBLIC = {
     ("GET", "/.well-known/jwks.json"),
     ("GET", "/healthz"),
     ("GET", "/readyz"),
+    ("GET", "/metrics"),  # for the cluster network; ENTENTE_METRICS_TOKEN guards it if set
     ("GET", "/api/v1/openapi.json"),
     ("GET", "/api/v1/docs"),
     ("GET", "/docs/oauth2-redirect"),

@@ -1,0 +1,1 @@
+"""Operations' view of the service: Prometheus metrics, the worker's probe server, tracing."""
