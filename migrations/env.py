@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 
 from alembic import context
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from service.config import Settings
@@ -16,9 +17,12 @@ from service.db import build_engine
 from service.models import metadata
 
 config = context.config
+# Any constant: migrators of one database queue on it ("entente" in ASCII).
+MIGRATION_LOCK = 0x656E74656E7465
 
 
 def run_with(connection: Connection) -> None:
+    take_migration_lock(connection)
     context.configure(
         connection=connection,
         target_metadata=metadata,
@@ -27,6 +31,16 @@ def run_with(connection: Connection) -> None:
     )
     with context.begin_transaction():
         context.run_migrations()
+
+
+def take_migration_lock(connection: Connection) -> None:
+    """On PostgreSQL one migrator at a time (replicas or jobs started together), until commit.
+
+    The lock comes before Alembic reads or creates ``alembic_version``, so a migrator that
+    waited finds the schema at head and does nothing. SQLite serialises writers by itself.
+    """
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
 
 
 async def run_online() -> None:

@@ -177,7 +177,8 @@ def serve(
         host=host,
         port=port,
         access_log=False,
-        proxy_headers=False,
+        proxy_headers=bool(current.forwarded_allow_ips),
+        forwarded_allow_ips=current.forwarded_allow_ips,
         log_level="warning",
         # SIGTERM: stop accepting, finish the requests in flight for up to this long, then run
         # the lifespan shutdown (which stops the in-process worker).

@@ -108,6 +108,10 @@ class Settings(BaseSettings):
     # On SIGTERM `entente serve` stops accepting, lets requests in flight finish for up to this
     # long, then stops the in-process worker (worker_shutdown_grace_seconds) and exits 0.
     shutdown_grace_seconds: int = Field(20, ge=1, le=3600)
+    # Proxies (comma-separated addresses or CIDRs, "*" for any) whose X-Forwarded-For and
+    # X-Forwarded-Proto are believed: the client address audited is then the caller's, not the
+    # proxy's. Unset: the headers are ignored, so nobody can forge the audited address.
+    forwarded_allow_ips: str | None = None
     log_level: str = "INFO"
 
     # /metrics is for the cluster network (the Ingress does not route it); a token guards it too.
