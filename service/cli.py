@@ -8,14 +8,14 @@ import os
 import sqlite3
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
-from pydantic import ValidationError
 
 from service import migrate
+from service.auth.commands import keys_app
+from service.cli_support import fail, settings
 from service.config import AdminPassword, Settings
 from service.db import Database
 from service.errors import ServiceError
@@ -31,25 +31,8 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(audit_app, name="audit")
+app.add_typer(keys_app, name="keys")
 DEMO_PASSWORD = "entente-demo-2026"  # noqa: S105 - printed for the demo users on purpose
-
-
-def fail(message: str) -> None:
-    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
-    raise typer.Exit(1)
-
-
-def settings() -> Settings:
-    try:
-        current = Settings()
-    except ValidationError as exc:
-        problems = "\n".join(
-            f"  ENTENTE_{str(error['loc'][0]).upper()}: {error['msg']}" for error in exc.errors()
-        )
-        fail(f"invalid configuration:\n{problems}")
-    if current.is_sqlite:
-        current.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    return current
 
 
 def upgrade(current: Settings) -> None:
@@ -337,75 +320,6 @@ def backup(
     if not made.audit.valid:
         fail(f"the audit chain is BROKEN at entry {made.audit.first_broken_seq} in the copy too")
     typer.echo(f"audit chain of the copy valid: {made.audit.entries} entries")
-
-
-keys_app = typer.Typer(help="The key that signs our tokens and notices.", no_args_is_help=True)
-app.add_typer(keys_app, name="keys")
-
-
-def key_paths(current: Settings) -> tuple[Path, Path]:
-    key_file = current.resolved_signing_key_file
-    if not key_file.is_file():
-        fail(f"no signing key at {key_file} (the service creates it on first start)")
-    return key_file, current.resolved_signing_key_retired_dir
-
-
-@keys_app.command("rotate")
-def keys_rotate() -> None:
-    """Retire the current key (its public JWK stays published) and put a new key in its place."""
-    from service.auth import rotation
-
-    current = settings()
-    key_file, retired_dir = key_paths(current)
-    try:
-        old, new = rotation.rotate(key_file, retired_dir)
-    except (OSError, ValueError) as exc:
-        fail(f"cannot rotate: {exc}")
-        raise
-    typer.echo(f"retired {old.kid}: public JWK in {retired_dir / f'{old.kid}.json'}")
-    typer.echo(f"current {new.kid}: {key_file}")
-    typer.echo(f"the retired key stays published for {current.signing_key_publish_days} days")
-
-
-@keys_app.command("list")
-def keys_list() -> None:
-    """The current key and the retired ones, with how long each stays published."""
-    from service.auth import rotation
-
-    current = settings()
-    key_file, retired_dir = key_paths(current)
-    listed = rotation.statuses(
-        key_file, retired_dir, publish_days=current.signing_key_publish_days, now=utcnow()
-    )
-    typer.echo(f"{'kid':<44} {'status':<8} {'retired at':<21} published until")
-    for key in listed:
-        typer.echo(
-            f"{key.kid:<44} {key.status:<8} {moment(key.retired_at):<21} "
-            f"{moment(key.published_until)}"
-        )
-
-
-@keys_app.command("prune")
-def keys_prune() -> None:
-    """Delete the retired keys whose publication window has passed."""
-    from service.auth import rotation
-
-    current = settings()
-    key_file, retired_dir = key_paths(current)
-    removed = rotation.prune(
-        key_file, retired_dir, publish_days=current.signing_key_publish_days, now=utcnow()
-    )
-    for key in removed:
-        typer.echo(f"deleted {key.kid} (retired {moment(key.retired_at)})")
-    typer.echo(f"{len(removed)} retired key(s) pruned")
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def moment(value: datetime | None) -> str:
-    return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value else "-"
 
 
 def main() -> None:

@@ -23,6 +23,7 @@ def write_temp(path: Path, data: bytes, mode: int) -> Path:
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     try:
         with os.fdopen(fd, "wb") as handle:
+            os.fchmod(fd, mode)  # exactly ``mode``, whatever the umask: public keys stay readable
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
@@ -58,6 +59,12 @@ def create_once(path: Path, make: Callable[[], bytes], *, mode: int = 0o600) -> 
 def replace(path: Path, data: bytes, *, mode: int) -> None:
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     publish(write_temp(path, data, mode), path, overwrite=True)
+
+
+def move(source: Path, path: Path) -> None:
+    """Put the complete file ``source`` at ``path`` in one step (both in one filesystem)."""
+    os.replace(source, path)
+    sync_directory(path.parent)
 
 
 def sync_directory(directory: Path) -> None:

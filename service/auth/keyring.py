@@ -1,10 +1,10 @@
 """The keys this process signs and verifies with, re-read when their files change.
 
 Replicas share the key files (a volume, or a Kubernetes Secret and ConfigMap) and
-``entente keys rotate`` replaces them while the service runs. Every use looks at the files'
-``stat`` at most once per ``check_every`` seconds and re-reads them when one changed: a rotation
-reaches each replica within seconds, without a restart, and a token naming an unknown kid costs
-at most that one check, never a re-read per request.
+``entente keys stage`` and ``rotate`` change them while the service runs. Every use looks at the
+files' ``stat`` at most once per ``check_every`` seconds and re-reads them when one changed: a
+rotation reaches each replica within seconds, without a restart, and a token naming an unknown
+kid costs at most that one check, never a re-read per request.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any
 import structlog
 
 from service.auth import keys
-from service.auth.keys import RetiredKey, SigningKey
+from service.auth.keys import RetiredKey, SigningKey, StagedKey
 from service.config import Settings
 
 CHECK_EVERY_SECONDS = 5.0
@@ -30,13 +30,18 @@ Stamp = tuple[tuple[str, int, int, int], ...]
 @dataclass(frozen=True)
 class KeySet:
     current: SigningKey
+    staged: tuple[StagedKey, ...]  # accepted, never signed with here; never the current key
     retired: tuple[RetiredKey, ...]  # oldest first; never the current key
 
 
 def load(key_file: Path, retired_dir: Path) -> KeySet:
     current = SigningKey.from_pem(key_file.read_text())
-    retired = [key for key in keys.read_retired(retired_dir) if key.kid != current.kid]
-    return KeySet(current, tuple(retired))
+    staged, retired = keys.read_published(retired_dir)
+    return KeySet(
+        current,
+        tuple(key for key in staged if key.kid != current.kid),
+        tuple(key for key in retired if key.kid != current.kid),
+    )
 
 
 def stamp_of(key_file: Path, retired_dir: Path) -> Stamp:
@@ -88,11 +93,19 @@ class KeyRing:
         return self.fresh().current
 
     def published(self) -> list[dict[str, Any]]:
-        """JWKs of the current key and of the retired keys still in their window, newest first."""
+        """JWKs of the current key, the staged ones, and the retired ones still in their window.
+
+        A staged key is here before any replica signs with it: a replica that has not yet seen
+        the new key file still accepts what an updated one signs.
+        """
         keyset = self.fresh()
         now = datetime.now(UTC)
         retired = [key for key in keyset.retired if now < key.published_until(self.publish_days)]
-        return [keyset.current.jwk(), *(key.jwk() for key in reversed(retired))]
+        return [
+            keyset.current.jwk(),
+            *(key.jwk() for key in keyset.staged),
+            *(key.jwk() for key in reversed(retired)),
+        ]
 
     def find(self, kid: str) -> dict[str, Any] | None:
         """The published JWK with this kid: only these verify our tokens."""
