@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from service.audit import stored
 from service.audit.chain import chain_hash, plain_json
 from service.audit.models import GENESIS_HASH, AuditEntry, AuditHead
 from service.db import utcnow
@@ -62,11 +63,18 @@ class RequestContext:
     client_addr: str | None = None
 
 
+HEAD = AuditHead.__table__
+LOCK_HEAD = select(HEAD.c.seq, HEAD.c.hash).where(HEAD.c.id == 1).with_for_update()
+MOVE_HEAD = update(HEAD).where(HEAD.c.id == 1).values(seq=bindparam("seq"), hash=bindparam("hash"))
+
+
 async def append(
     session: AsyncSession, pending: Sequence[PendingEntry], context: RequestContext
 ) -> list[AuditEntry]:
-    head = select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1).with_for_update()
-    seq, prev_hash = (await session.execute(head)).one()
+    # Prepared Core statements on the session's connection: the ORM's select and bulk update
+    # (and building them anew) cost more Python time than the hashing, on every write.
+    connection = await session.connection()
+    seq, prev_hash = (await connection.execute(LOCK_HEAD)).one()
     rows = []
     for item in pending:
         item.resolve()
@@ -76,9 +84,7 @@ async def append(
         row.hash = prev_hash = chain_hash(prev_hash, row)
         rows.append(row)
     session.add_all(rows)
-    await session.execute(
-        update(AuditHead).where(AuditHead.id == 1).values(seq=seq, hash=prev_hash)
-    )
+    await connection.execute(MOVE_HEAD, {"seq": seq, "hash": prev_hash})
     return rows
 
 
@@ -108,25 +114,62 @@ class Verification:
     reason: str | None = None
 
 
-async def verify(session: AsyncSession, *, batch: int = 2000) -> Verification:
-    """Recompute the whole chain; name the first entry that does not follow from its predecessor."""
-    prev_hash, expected_seq, count = GENESIS_HASH, 1, 0
-    while True:
-        query = (
-            select(AuditEntry)
-            .where(AuditEntry.seq >= expected_seq)
-            .order_by(AuditEntry.seq)
-            .limit(batch)
+@dataclass
+class Progress:
+    """How far verification has come: the next expected entry and its predecessor's hash."""
+
+    prev_hash: str = GENESIS_HASH
+    expected_seq: int = 1
+    count: int = 0
+
+    def passed(self, seq: int, hash_: str, entries: int = 1) -> None:
+        self.prev_hash, self.expected_seq, self.count = hash_, seq + 1, self.count + entries
+
+
+async def verify(session: AsyncSession, *, batch: int = 10_000) -> Verification:
+    """Recompute the whole chain; name the first entry that does not follow from its predecessor.
+
+    Rows come straight from the driver in batches of ``batch`` (the next one is fetched while
+    this one is hashed) and are hashed on a fast path (``stored``); a row it cannot confirm is
+    read again as an entry and checked the slow way, which alone decides that it is broken.
+    """
+    connection = await session.connection()
+    reader = await stored.Reader.of(connection, batch)
+    progress = Progress()
+    async for rows in reader.batches():
+        broken = await check_batch(session, reader, rows, progress)
+        if broken:
+            return broken
+    return await check_head(session, progress.count, progress.expected_seq, progress.prev_hash)
+
+
+async def check_batch(
+    session: AsyncSession,
+    reader: stored.Reader,
+    rows: Sequence[Any],
+    progress: Progress,
+) -> Verification | None:
+    start = 0
+    while start < len(rows):
+        end = start + stored.first_suspect(
+            rows[start:] if start else rows,
+            reader.postgres,
+            progress.expected_seq,
+            progress.prev_hash,
         )
-        rows = (await session.scalars(query)).all()
-        for row in rows:
-            reason = broken_link(row, expected_seq, prev_hash)
-            if reason:
-                return Verification(False, count, min(row.seq, expected_seq), reason)
-            prev_hash, expected_seq, count = row.hash, row.seq + 1, count + 1
-        if len(rows) < batch:
-            break
-    return await check_head(session, count, expected_seq, prev_hash)
+        if end > start:
+            progress.passed(rows[end - 1][stored.SEQ], rows[end - 1][stored.HASH], end - start)
+        if end == len(rows):
+            return None
+        await reader.quiet()
+        entry = await session.get(AuditEntry, rows[end][stored.SEQ], populate_existing=True)
+        reason = broken_link(entry, progress.expected_seq, progress.prev_hash)
+        if reason:
+            first = min(entry.seq, progress.expected_seq)
+            return Verification(False, progress.count, first, reason)
+        progress.passed(entry.seq, entry.hash)
+        start = end + 1
+    return None
 
 
 def broken_link(row: AuditEntry, expected_seq: int, prev_hash: str) -> str | None:

@@ -1,0 +1,80 @@
+"""Verification reads the chain in batches on a fast path; what it finds is what the slow way
+finds, wherever in which batch it lies."""
+
+from __future__ import annotations
+
+from uuid import uuid4
+
+import pytest
+
+from service.audit import service as audit_service
+from service.audit import stored
+from service.audit.service import Actor
+from service.uow import UnitOfWork
+from tests.audit.helpers import entry_count, remove, rewrite
+
+BATCH = 7
+AWKWARD_TEXT = 'Ç "quoted" \\ \x01\x1f\x7f \u2028 🛰 D\u0131\u015fi\u015fleri'
+
+
+async def add_entries(database, count: int, **details) -> None:
+    for number in range(count):
+        actor = Actor(type="user", id=uuid4(), name=f"{AWKWARD_TEXT} {number}", org_id=uuid4())
+        async with UnitOfWork(database, actor=actor).transaction() as tx:
+            tx.audit(
+                "test.batched",
+                details={"number": number, "text": AWKWARD_TEXT, "price": 12.5, **details},
+                dialogue_id=uuid4(),
+                entity_type="test",
+                entity_id=AWKWARD_TEXT,
+            )
+
+
+async def verify(database) -> audit_service.Verification:
+    async with database.sessions() as session:
+        return await audit_service.verify(session, batch=BATCH)
+
+
+@pytest.fixture
+async def chain(app, world) -> int:
+    """The world's entries and 40 more: several batches of ``BATCH``; their number."""
+    await add_entries(app.state.database, 40)
+    return await entry_count(app.state.database)
+
+
+async def test_every_stored_entry_takes_the_fast_path(app, chain):
+    async with app.state.database.sessions() as session:
+        reader = await stored.Reader.of(await session.connection(), chain + 1)
+        rows = await reader.fetch(1)
+    assert len(rows) == chain
+    assert stored.first_suspect(rows, reader.postgres, 1, "0" * 64) == chain
+
+
+async def test_chain_of_many_batches_is_valid(app, chain):
+    assert await verify(app.state.database) == audit_service.Verification(True, chain, None)
+
+
+async def test_edit_in_the_middle_of_a_later_batch_is_named(app, chain):
+    seq = 4 * BATCH + BATCH // 2
+    await rewrite(app.state.database, seq, details={"number": -1})
+    result = await verify(app.state.database)
+    assert (result.valid, result.first_broken_seq, result.entries) == (False, seq, seq - 1)
+    assert result.reason == "content does not match its hash"
+
+
+async def test_deletion_in_a_later_batch_is_named(app, chain):
+    seq = 3 * BATCH + 2
+    await remove(app.state.database, seq)
+    result = await verify(app.state.database)
+    assert (result.first_broken_seq, result.reason) == (seq, f"entry {seq} is missing")
+
+
+async def test_entries_off_the_fast_path_are_checked_the_slow_way(app, chain):
+    """1e-05 is written by orjson as 0.00001: such entries are confirmed the slow way, and a
+    later edit is still found."""
+    await add_entries(app.state.database, 2 * BATCH, ratio=1e-05)
+    total = chain + 2 * BATCH
+    assert await verify(app.state.database) == audit_service.Verification(True, total, None)
+    await rewrite(app.state.database, total - 1, action="test.forged")
+    result = await verify(app.state.database)
+    assert (result.first_broken_seq, result.entries) == (total - 1, total - 2)
