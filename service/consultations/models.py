@@ -18,6 +18,13 @@ class Consultation(DialogueScoped):
             "topic IN ('end_use_inquiry', 'allegation', 'pre_licensing', 'general')", name="topic"
         ),
         Index("ix_consultation_dialogue_id_created_at", "dialogue_id", "created_at", "id"),
+        Index(
+            "ix_consultation_dialogue_id_status_created_at",
+            "dialogue_id",
+            "status",
+            "created_at",
+            "id",
+        ),
         Index("ix_consultation_status_response_due_at", "status", "response_due_at"),
     )
 

@@ -87,8 +87,12 @@ async def last_message_at(session: AsyncSession, consultation_id: UUID) -> datet
     return await session.scalar(query)
 
 
-def in_dialogue(dialogue_id: UUID, status: str | None) -> Select[tuple[Consultation]]:
+def in_dialogue(
+    dialogue_id: UUID, status: str | None, awaiting_side: str | None = None
+) -> Select[tuple[Consultation]]:
     query = select(Consultation).where(Consultation.dialogue_id == dialogue_id)
+    if awaiting_side:
+        query = query.where(Consultation.awaiting_side == awaiting_side)
     return query.where(Consultation.status == status) if status else query
 
 

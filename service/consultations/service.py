@@ -282,10 +282,11 @@ async def list_consultations(
     status: str | None,
     limit: int,
     cursor: str | None,
+    awaiting_side: str | None = None,
 ) -> tuple[list[ConsultationRead], str | None]:
     async with uow.reading() as session:
         await access.permitted(session, caller, dialogue_id, Action.READ_CONSULTATIONS)
-        query = repository.in_dialogue(dialogue_id, status)
+        query = repository.in_dialogue(dialogue_id, status, awaiting_side)
         rows, next_cursor = await paginate(session, query, Consultation, limit=limit, cursor=cursor)
         return await views(session, rows), next_cursor
 

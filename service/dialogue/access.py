@@ -165,11 +165,11 @@ async def load_scoped(
     for_update: bool = False,
 ) -> tuple[T, Standing]:
     """A dialogue-scoped row and the caller's standing, or 404 when the caller may not know it."""
-    visible = repository.visible_dialogues(caller).subquery()
+    # The visibility condition on the joined dialogue itself: no subquery to build per request.
     query = (
         select(model, Dialogue)
         .join(Dialogue, model.dialogue_id == Dialogue.id)  # type: ignore[attr-defined]
-        .where(model.id == entity_id, Dialogue.id.in_(select(visible.c.id)))  # type: ignore[attr-defined]
+        .where(model.id == entity_id, repository.visible(caller))  # type: ignore[attr-defined]
     )
     if for_update:
         query = query.with_for_update(of=model)

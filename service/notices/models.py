@@ -18,6 +18,13 @@ class DecisionNotice(DialogueScoped):
             "kind IN ('suspension', 'cancellation', 'reinstatement', 'general')", name="kind"
         ),
         Index("ix_decision_notice_dialogue_id_created_at", "dialogue_id", "created_at", "id"),
+        Index(
+            "ix_decision_notice_dialogue_id_status_created_at",
+            "dialogue_id",
+            "status",
+            "created_at",
+            "id",
+        ),
     )
 
     reference: Mapped[str | None] = mapped_column(String(64), unique=True)

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Select, and_, delete, select
+from sqlalchemy import Select, and_, delete, false, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,10 +35,14 @@ def dialogue_notices(
 ) -> Select[tuple[DecisionNotice]]:
     """A dialogue's notices as ``side`` may see them: drafts are the authority's own."""
     query = select(DecisionNotice).where(DecisionNotice.dialogue_id == dialogue_id)
-    if side is not Side.AUTHORITY:
-        query = query.where(DecisionNotice.status.in_(PUBLISHED))
+    hidden = side is not Side.AUTHORITY and status is not None and status not in PUBLISHED
     if status is not None:
+        # One equality, not also "IN published": SQLite then uses (dialogue_id, status, ...).
         query = query.where(DecisionNotice.status == status)
+        if hidden:  # a draft, asked for by a side that never sees drafts
+            query = query.where(false())
+    elif side is not Side.AUTHORITY:
+        query = query.where(DecisionNotice.status.in_(PUBLISHED))
     if kind is not None:
         query = query.where(DecisionNotice.kind == kind)
     return query

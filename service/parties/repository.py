@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 from uuid import UUID
 
-from sqlalchemy import Select, exists, or_, select
+from sqlalchemy import ColumnElement, Select, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.auth.principal import Principal
@@ -57,11 +57,14 @@ def is_observer(org_id: UUID):
     )
 
 
-def visible_dialogues(principal: Principal) -> Select[tuple[Dialogue]]:
+def visible(principal: Principal) -> ColumnElement[bool]:
+    """The condition on ``Dialogue`` that the principal's organization is party or observer."""
     org = principal.org_id
-    return select(Dialogue).where(
-        or_(Dialogue.authority_id == org, Dialogue.counterpart_id == org, is_observer(org))
-    )
+    return or_(Dialogue.authority_id == org, Dialogue.counterpart_id == org, is_observer(org))
+
+
+def visible_dialogues(principal: Principal) -> Select[tuple[Dialogue]]:
+    return select(Dialogue).where(visible(principal))
 
 
 async def get_visible_dialogue(

@@ -52,10 +52,17 @@ async def build(uow: UnitOfWork, caller: Principal) -> Inbox:
 async def awaiting_my_side(
     uow: UnitOfWork, caller: Principal, dialogue: DialogueRead
 ) -> list[ConsultationRead]:
+    # The side in the query, not a filter after it: the page of MAX holds only our own.
     rows, _ = await consultation_service.list_consultations(
-        uow, caller, dialogue_id=dialogue.id, status="awaiting_response", limit=MAX, cursor=None
+        uow,
+        caller,
+        dialogue_id=dialogue.id,
+        status="awaiting_response",
+        awaiting_side=dialogue.my_side,
+        limit=MAX,
+        cursor=None,
     )
-    return [row for row in rows if row.awaiting_side == dialogue.my_side]
+    return rows
 
 
 async def unacknowledged(
