@@ -6,6 +6,9 @@ same on both. Engines are built by ``Database`` inside the app's lifespan, never
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
@@ -21,6 +24,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
+
+from service.errors import Unavailable
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -80,10 +85,41 @@ class Entity(Base):
 class Database:
     """Owns the engine and hands out sessions."""
 
+    write_lock: asyncio.Lock | None = None
+    busy_timeout_ms = 5000
+
     def __init__(self, url: str, *, busy_timeout_ms: int = 5000, pool_size: int = 10) -> None:
         self.url = url
         self.engine = build_engine(url, busy_timeout_ms=busy_timeout_ms, pool_size=pool_size)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.busy_timeout_ms = busy_timeout_ms
+        if self.is_sqlite:
+            self.write_lock = asyncio.Lock()
+
+    @asynccontextmanager
+    async def writing(self) -> AsyncIterator[None]:
+        """This process's turn to write, held until the transaction ends (SQLite only).
+
+        SQLite admits one writer at a time; the others wait in its busy handler, which sleeps
+        in steps of up to 100 ms and so leaves the database idle while writers queue (the write
+        bench measured p99 above 2 s at 32 concurrent writes). Writers of one process queue
+        here instead and start the moment the previous one ends. Other processes (a worker)
+        still meet the busy handler. Waiting is bounded by the same busy timeout.
+        """
+        if self.write_lock is None:
+            yield
+            return
+        try:
+            async with asyncio.timeout(self.busy_timeout_ms / 1000):
+                await self.write_lock.acquire()
+        except TimeoutError:
+            busy = Unavailable("The database is busy with other writes; retry shortly.")
+            busy.headers["Retry-After"] = "1"
+            raise busy from None
+        try:
+            yield
+        finally:
+            self.write_lock.release()
 
     @property
     def is_sqlite(self) -> bool:

@@ -87,7 +87,7 @@ class UnitOfWork:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
-        async with self.database.sessions() as session:
+        async with self.database.writing(), self.database.sessions() as session:
             await begin_writing(session)
             tx = Transaction(session, self.actor)
             try:

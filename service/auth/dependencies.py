@@ -27,7 +27,13 @@ def anonymous_uow(request: Request) -> UnitOfWork:
     return UnitOfWork(request.app.state.database, context=request_context(request))
 
 
-AnonymousUoW = Annotated[UnitOfWork, Depends(anonymous_uow)]
+# The dependencies are coroutines although they never wait: FastAPI runs a plain ``def``
+# dependency in its thread pool, a thread hop on every request (seen in the write bench's profile).
+async def anonymous_uow_dependency(request: Request) -> UnitOfWork:
+    return anonymous_uow(request)
+
+
+AnonymousUoW = Annotated[UnitOfWork, Depends(anonymous_uow_dependency)]
 
 
 async def get_caller(
@@ -52,7 +58,7 @@ async def get_caller(
 Caller = Annotated[Principal, Depends(get_caller)]
 
 
-def caller_uow(caller: Caller, uow: AnonymousUoW) -> UnitOfWork:
+async def caller_uow(caller: Caller, uow: AnonymousUoW) -> UnitOfWork:
     return uow.as_actor(caller.as_actor())
 
 

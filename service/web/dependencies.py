@@ -31,7 +31,7 @@ async def current_user(request: Request) -> Current:
 WebUser = Annotated[Current, Depends(current_user)]
 
 
-def web_uow(request: Request, user: WebUser) -> UnitOfWork:
+async def web_uow(request: Request, user: WebUser) -> UnitOfWork:
     uow = UnitOfWork(request.app.state.database, context=request_context(request))
     return uow.as_actor(user.principal.as_actor())
 

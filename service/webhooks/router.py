@@ -32,7 +32,7 @@ WRITE = errors(401, 403, 404, 409, 422)
 StatusFilter = Annotated[DeliveryStatus | None, Query(description="Only this status.")]
 
 
-def webhook_tools(request: Request) -> webhook_service.Tools:
+async def webhook_tools(request: Request) -> webhook_service.Tools:
     state = request.app.state
     return webhook_service.Tools(egress=state.egress, box=state.secret_box, settings=state.settings)
 
