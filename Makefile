@@ -49,6 +49,11 @@ lock: $(STAMP)
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
 
+# The benchmark suite beside its bare baselines, SQLite then PostgreSQL; see bench/README.md.
+.PHONY: bench
+bench: $(STAMP)
+	$(BIN)/python -m bench.run --db both
+
 # Webhook delivery bench, SQLite then PostgreSQL (postgresql://postgres@127.0.0.1:5432); see bench/README.md.
 .PHONY: bench-webhooks
 bench-webhooks: $(STAMP)
