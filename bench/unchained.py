@@ -1,11 +1,11 @@
 """``entente`` with the audit chain taken out, for measuring what the chain costs a write.
 
 Bench only; the product has no such switch. ``python -m bench.unchained serve --port N`` runs the
-real CLI after replacing ``service.audit.service.append`` (called by the unit of work right
-before COMMIT) with a plain insert of the same entries: no ``audit_head`` lock, no read of the
-tip, no canonical JSON, no hash. Everything else (the entries themselves, the outbox, the
-commit) stays. The entries get numbers far above the chain that the project server
-appends to on the same database, and a placeholder where the hashes go.
+real CLI after replacing ``service.journal.record`` (called by the unit of work right before
+COMMIT) with one that inserts the same entries plainly: no ``audit_head`` lock, no read of the
+tip, no canonical JSON, no hash, no move of the head. Everything else (the entries themselves,
+the outbox, the commit) stays. The entries get numbers far above the chain that the project
+server appends to on the same database, and a placeholder where the hashes go.
 """
 
 from __future__ import annotations
@@ -14,31 +14,38 @@ import itertools
 import time
 from collections.abc import Sequence
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from service.audit import service as audit_service
+from service import journal
 from service.audit.models import AuditEntry
 from service.audit.service import PendingEntry, RequestContext, new_entry
+from service.events.service import PendingEvent
 
 # Microseconds since the epoch: above the chain and above what an earlier run numbered.
 NUMBERS = itertools.count(time.time_ns() // 1000)
+chained_record = journal.record
 
 
-async def append_unchained(
-    session: AsyncSession, pending: Sequence[PendingEntry], context: RequestContext
-) -> list[AuditEntry]:
+async def record_unchained(
+    connection: AsyncConnection,
+    pending: Sequence[PendingEntry],
+    events: Sequence[PendingEvent],
+    context: RequestContext,
+) -> None:
     rows = []
     for item in pending:
         item.resolve()
         row = new_entry(next(NUMBERS), item, context)
-        row.prev_hash = row.hash = f"{row.seq:064x}"
+        row["prev_hash"] = row["hash"] = f"{row['seq']:064x}"
         rows.append(row)
-    session.add_all(rows)
-    return rows
+    if rows:
+        await connection.execute(insert(AuditEntry.__table__), rows)
+    await chained_record(connection, [], events, context)
 
 
 def main() -> None:
-    audit_service.append = append_unchained
+    journal.record = record_unchained
     from service.cli import main as entente
 
     entente()

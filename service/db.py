@@ -121,6 +121,18 @@ class Database:
         finally:
             self.write_lock.release()
 
+    @asynccontextmanager
+    async def single_reads(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for reads that need no transaction around them (each alone is one).
+
+        On PostgreSQL it runs in autocommit mode: no BEGIN and ROLLBACK round trips, and at
+        READ COMMITTED a statement sees the same committed data either way.
+        """
+        async with self.engine.connect() as connection:
+            if not self.is_sqlite:
+                await connection.execution_options(isolation_level="AUTOCOMMIT")
+            yield connection
+
     @property
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
@@ -138,10 +150,15 @@ class BoundDatabase(Database):
 
     def __init__(self, connection: AsyncConnection) -> None:
         self.url = str(connection.engine.url)
+        self.connection = connection
         self.engine = connection.engine
         self.sessions = async_sessionmaker(
             bind=connection, expire_on_commit=False, join_transaction_mode="create_savepoint"
         )
+
+    @asynccontextmanager
+    async def single_reads(self) -> AsyncIterator[AsyncConnection]:
+        yield self.connection
 
     async def dispose(self) -> None:
         return None
@@ -152,9 +169,10 @@ def build_engine(url: str, *, busy_timeout_ms: int = 5000, pool_size: int = 10) 
         engine = create_async_engine(url, connect_args={"timeout": busy_timeout_ms / 1000})
         configure_sqlite(engine, busy_timeout_ms)
         return engine
-    return create_async_engine(
-        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, pool_recycle=1800
-    )
+    # No pre-ping: it costs a round trip on every checkout, two per request. A connection that
+    # died with its server fails its statement once, and SQLAlchemy then invalidates the whole
+    # pool, so the following checkouts connect afresh.
+    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800)
 
 
 def configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:

@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from service.audit import service as audit_service
+from service import journal
 from service.audit.service import ANONYMOUS, Actor, PendingEntry, RequestContext
 from service.db import Database, begin_writing
 from service.errors import StateConflict
@@ -93,12 +93,10 @@ class UnitOfWork:
             try:
                 yield tx
                 await session.flush()
-                # Audit head first, outbox head second: one lock order, so no deadlock.
-                if tx.pending:
-                    await audit_service.append(session, tx.pending, self.context)
-                if tx.events:
-                    await events_service.append(session, tx.events)
-                if tx.events or tx.wake:
+                if tx.pending or tx.events:
+                    connection = await session.connection()
+                    await journal.record(connection, tx.pending, tx.events, self.context)
+                if tx.wake and not tx.events:  # inserted events wake the workers themselves
                     await signals.notify_in_transaction(session)
                 await session.commit()
                 if tx.events or tx.wake:

@@ -1,24 +1,26 @@
 """Appending to the chain and proving it intact.
 
 Concurrency design: entries are collected in memory while a unit of work runs and are chained
-only at its very end, right before COMMIT. Chaining locks the single ``audit_head`` row
-(``SELECT … FOR UPDATE`` on PostgreSQL; on SQLite the writer already holds the database's write
-lock), numbers the entries after the head, links each to its predecessor and moves the head.
-So concurrent writers are serialized only for the few statements between that lock and their
-commit, never for their whole transaction, and two entries can never share a predecessor: the
-second writer reads the head only after the first has committed (READ COMMITTED re-reads the
-locked row). A transaction that rolls back releases the lock and leaves no entry behind.
+only at its very end, right before COMMIT. Chaining reserves the entries' numbers on the single
+``audit_head`` row with ``UPDATE … RETURNING``, which locks it (on SQLite the writer already
+holds the database's write lock), links each entry to its predecessor, and ``service.journal``
+inserts them and moves the head's hash. So concurrent writers are serialized only for the two
+statements between that lock and their commit, never for their whole transaction, and two
+entries can never share a predecessor: the second writer's UPDATE waits for the first to commit
+and then works on the committed row (READ COMMITTED re-evaluates it). A transaction that rolls
+back releases the lock and leaves no entry behind.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from service.audit import stored
 from service.audit.chain import chain_hash, plain_json
@@ -64,46 +66,49 @@ class RequestContext:
 
 
 HEAD = AuditHead.__table__
-LOCK_HEAD = select(HEAD.c.seq, HEAD.c.hash).where(HEAD.c.id == 1).with_for_update()
-MOVE_HEAD = update(HEAD).where(HEAD.c.id == 1).values(seq=bindparam("seq"), hash=bindparam("hash"))
+# Reserves the entries' numbers and reads the tip's hash; the UPDATE locks the head until COMMIT.
+RESERVE = (
+    update(HEAD)
+    .where(HEAD.c.id == 1)
+    .values(seq=HEAD.c.seq + bindparam("count"))
+    .returning(HEAD.c.seq, HEAD.c.hash)
+)
 
 
-async def append(
-    session: AsyncSession, pending: Sequence[PendingEntry], context: RequestContext
-) -> list[AuditEntry]:
-    # Prepared Core statements on the session's connection: the ORM's select and bulk update
-    # (and building them anew) cost more Python time than the hashing, on every write.
-    connection = await session.connection()
-    seq, prev_hash = (await connection.execute(LOCK_HEAD)).one()
+async def chain(
+    connection: AsyncConnection, pending: Sequence[PendingEntry], context: RequestContext
+) -> list[dict[str, Any]]:
+    """The rows of ``pending``, numbered after the chain's tip and each linked to the one before.
+
+    The caller inserts them and moves the head's hash to the last one's (``service.journal``).
+    """
+    last, prev_hash = (await connection.execute(RESERVE, {"count": len(pending)})).one()
     rows = []
-    for item in pending:
+    for seq, item in enumerate(pending, start=last - len(pending) + 1):
         item.resolve()
-        seq += 1
         row = new_entry(seq, item, context)
-        row.prev_hash = prev_hash
-        row.hash = prev_hash = chain_hash(prev_hash, row)
+        row["prev_hash"] = prev_hash
+        row["hash"] = prev_hash = chain_hash(prev_hash, SimpleNamespace(**row))
         rows.append(row)
-    session.add_all(rows)
-    await connection.execute(MOVE_HEAD, {"seq": seq, "hash": prev_hash})
     return rows
 
 
-def new_entry(seq: int, item: PendingEntry, context: RequestContext) -> AuditEntry:
-    return AuditEntry(
-        seq=seq,
-        at=utcnow(),
-        actor_type=item.actor.type,
-        actor_id=item.actor.id,
-        actor_name=item.actor.name,
-        org_id=item.actor.org_id,
-        action=item.action,
-        entity_type=item.entity_type,
-        entity_id=item.entity_id,
-        dialogue_id=item.dialogue_id,
-        request_id=context.request_id,
-        client_addr=context.client_addr,
-        details=plain_json(item.details),
-    )
+def new_entry(seq: int, item: PendingEntry, context: RequestContext) -> dict[str, Any]:
+    return {
+        "seq": seq,
+        "at": utcnow(),
+        "actor_type": item.actor.type,
+        "actor_id": item.actor.id,
+        "actor_name": item.actor.name,
+        "org_id": item.actor.org_id,
+        "action": item.action,
+        "entity_type": item.entity_type,
+        "entity_id": item.entity_id,
+        "dialogue_id": item.dialogue_id,
+        "request_id": context.request_id,
+        "client_addr": context.client_addr,
+        "details": plain_json(item.details),
+    }
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Select, bindparam, select
 
 from service.audit.service import SYSTEM
 from service.auth.jwt import TokenError
@@ -54,20 +54,47 @@ async def resolve(uow: UnitOfWork, token: VerifiedToken) -> Principal:
         subject_id = UUID(raw_id)
     except ValueError:
         raise TokenError("unknown subject") from None
-    async with uow.reading() as session:
-        return await load_local(session, kind, subject_id)
+    query = SUBJECTS.get(kind)
+    if query is None:
+        raise TokenError("subject unknown or inactive")
+    # One indexed read, outside any transaction: this runs before every authenticated request.
+    async with uow.database.single_reads() as connection:
+        row = (await connection.execute(query, {"subject_id": subject_id})).first()
+    if row is None or not (row.active and row.org_active):
+        raise TokenError("subject unknown or inactive")
+    return Principal(
+        kind=kind,  # type: ignore[arg-type]
+        id=subject_id,
+        name=row.name,
+        org_id=row.org_id,
+        org_kind=row.org_kind,
+        org_is_host=row.org_is_host,
+        roles=frozenset(row.roles if kind == "user" else ()),
+        scopes=frozenset(row.scopes if kind == "client" else ()),
+    )
 
 
-async def load_local(session: AsyncSession, kind: str, subject_id: UUID) -> Principal:
-    if kind == "user":
-        found = await repository.user_with_org(session, subject_id)
-        if found and found[0].active and found[1].active:
-            return user_principal(*found)
-    elif kind == "client":
-        client = await repository.client_with_org(session, id=subject_id)
-        if client and client[0].active and client[1].active:
-            return client_principal(*client)
-    raise TokenError("subject unknown or inactive")
+def subject_query(model: type[User] | type[ApiClient], name: Any, grants: Any) -> Select[Any]:
+    org = Organization.__table__.c
+    return (
+        select(
+            name.label("name"),
+            grants,
+            model.active.label("active"),
+            org.id.label("org_id"),
+            org.kind.label("org_kind"),
+            org.is_host.label("org_is_host"),
+            org.active.label("org_active"),
+        )
+        .join_from(model.__table__, Organization.__table__, model.organization_id == org.id)
+        .where(model.id == bindparam("subject_id"))
+    )
+
+
+SUBJECTS = {
+    "user": subject_query(User, User.username, User.roles.label("roles")),
+    "client": subject_query(ApiClient, ApiClient.client_id, ApiClient.scopes.label("scopes")),
+}
 
 
 async def resolve_external(

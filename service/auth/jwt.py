@@ -7,6 +7,8 @@ exception the library can raise into ``TokenError``.
 
 from __future__ import annotations
 
+import functools
+import json
 from typing import Any
 
 from jose import jwk, jws, jwt
@@ -51,9 +53,17 @@ def decode(
 ) -> dict[str, Any]:
     options = {f"require_{claim}": True for claim in REQUIRED_CLAIMS}
     options |= {"verify_nbf": True, "leeway": leeway, "require_jti": False}
+    algorithm = unverified_header(token).get("alg")
+    if algorithm not in algorithms:
+        raise TokenError(f"algorithm {algorithm!r} not allowed")
     try:
         claims = jwt.decode(
-            token, key, algorithms=algorithms, issuer=issuer, audience=audience, options=options
+            token,
+            verification_key(key, algorithm),
+            algorithms=algorithms,
+            issuer=issuer,
+            audience=audience,
+            options=options,
         )
     except (
         JOSEError,
@@ -67,6 +77,20 @@ def decode(
         raise TokenError(str(exc) or exc.__class__.__name__) from exc
     check_claim_types(claims)
     return claims
+
+
+def verification_key(key: dict[str, Any], algorithm: str) -> jwk.Key:
+    """The JWK as python-jose's key object for ``algorithm``, built once and then reused.
+
+    python-jose would otherwise rebuild the public key from the JWK's coordinates on every
+    verification (a tenth of a write request's time in the bench's profile).
+    """
+    return constructed_key(json.dumps(key, sort_keys=True), algorithm)
+
+
+@functools.lru_cache(maxsize=64)
+def constructed_key(key_json: str, algorithm: str) -> jwk.Key:
+    return jwk.construct(json.loads(key_json), algorithm)
 
 
 def check_claim_types(claims: dict[str, Any]) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, bindparam, func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.assurances.models import EndUseAssurance
@@ -32,6 +32,26 @@ async def missing_ids(
     return [each for each in ids if each not in found]
 
 
+def links_query() -> Select[tuple[str, UUID, UUID]]:
+    """Both kinds of link in one query, built once: posting a message reads them every time."""
+    ids = bindparam("ids", expanding=True)
+    permits = select(
+        literal("permit").label("kind"),
+        ConsultationPermit.consultation_id,
+        ConsultationPermit.permit_id.label("linked_id"),
+    ).where(ConsultationPermit.consultation_id.in_(ids))
+    assurances = select(
+        literal("assurance").label("kind"),
+        ConsultationAssurance.consultation_id,
+        ConsultationAssurance.assurance_id.label("linked_id"),
+    ).where(ConsultationAssurance.consultation_id.in_(ids))
+    both = union_all(permits, assurances).subquery()
+    return select(both).order_by(both.c.linked_id)
+
+
+LINKS = links_query()
+
+
 async def links(
     session: AsyncSession, consultation_ids: Sequence[UUID]
 ) -> tuple[dict[UUID, list[UUID]], dict[UUID, list[UUID]]]:
@@ -40,20 +60,9 @@ async def links(
     assurances: dict[UUID, list[UUID]] = defaultdict(list)
     if not consultation_ids:
         return permits, assurances
-    rows = await session.execute(
-        select(ConsultationPermit.consultation_id, ConsultationPermit.permit_id)
-        .where(ConsultationPermit.consultation_id.in_(consultation_ids))
-        .order_by(ConsultationPermit.permit_id)
-    )
-    for consultation_id, permit_id in rows:
-        permits[consultation_id].append(permit_id)
-    rows = await session.execute(
-        select(ConsultationAssurance.consultation_id, ConsultationAssurance.assurance_id)
-        .where(ConsultationAssurance.consultation_id.in_(consultation_ids))
-        .order_by(ConsultationAssurance.assurance_id)
-    )
-    for consultation_id, assurance_id in rows:
-        assurances[consultation_id].append(assurance_id)
+    rows = await session.execute(LINKS, {"ids": list(consultation_ids)})
+    for kind, consultation_id, linked_id in rows:
+        (permits if kind == "permit" else assurances)[consultation_id].append(linked_id)
     return permits, assurances
 
 

@@ -9,13 +9,13 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from pydantic import BaseModel
-from sqlalchemy import ColumnElement, false, or_, select, update
+from sqlalchemy import ColumnElement, false, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.auth.principal import Principal
 from service.db import utcnow
 from service.errors import InvalidInput
-from service.events.models import OutboxEvent, OutboxHead
+from service.events.models import OutboxEvent
 from service.parties import repository
 from service.parties.models import Dialogue
 
@@ -64,29 +64,6 @@ def pending(
     return PendingEvent(
         type=type_, dialogue_id=dialogue_id, data=body, organization_id=organization_id
     )
-
-
-async def append(session: AsyncSession, events: Sequence[PendingEvent]) -> list[OutboxEvent]:
-    """Number the events after the outbox head (locked until COMMIT) and add them."""
-    head = select(OutboxHead.seq).where(OutboxHead.id == 1).with_for_update()
-    seq = (await session.execute(head)).scalar_one()
-    rows = []
-    for event in events:
-        seq += 1
-        rows.append(
-            OutboxEvent(
-                id=event.id,
-                seq=seq,
-                type=event.type,
-                dialogue_id=event.dialogue_id,
-                organization_id=event.organization_id,
-                occurred_at=event.occurred_at,
-                data=event.data,
-            )
-        )
-    session.add_all(rows)
-    await session.execute(update(OutboxHead).where(OutboxHead.id == 1).values(seq=seq))
-    return rows
 
 
 def type_filter(types: Sequence[str]) -> ColumnElement[bool]:

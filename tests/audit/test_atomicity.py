@@ -3,7 +3,7 @@
 import pytest
 from sqlalchemy import select
 
-from service.audit import service as audit_service
+from service import journal
 from service.parties.models import Organization
 from service.uow import UnitOfWork
 from tests.audit.helpers import entry_count, head, verify
@@ -64,14 +64,13 @@ async def test_failure_after_audit_leaves_nothing(client, world, app):
 
 async def test_failed_commit_after_chaining_leaves_nothing(client, world, app, monkeypatch):
     count, tip = await entry_count(app.state.database), await head(app.state.database)
-    real_append = audit_service.append
+    real_record = journal.record
 
-    async def append_then_fail(session, pending, context):
-        await real_append(session, pending, context)
-        await session.flush()  # the entries and the moved head are in the database now
-        raise Boom
+    async def record_then_fail(connection, pending, events, context):
+        await real_record(connection, pending, events, context)
+        raise Boom  # the entries, the moved head and the events are in the database now
 
-    monkeypatch.setattr(audit_service, "append", append_then_fail)
+    monkeypatch.setattr(journal, "record", record_then_fail)
     with pytest.raises(Boom):
         await create_ghost(app.state.database)
     await assert_untouched(client, world, app, count, tip)

@@ -1,0 +1,130 @@
+"""Writing a unit of work's audit entries and events at COMMIT, in the fewest round trips.
+
+Everything here runs while the transaction holds the ``audit_head`` row lock (and then the
+``outbox_head`` one), so every writer of the service queues behind these statements: each round
+trip saved here is saved for all of them. The order of the locks stays audit head first, outbox
+head second, so no two writers can deadlock.
+
+- The chain's tip is read and the entries' numbers reserved by one ``UPDATE ... RETURNING``,
+  which also takes the audit head's lock (``audit.service.chain``).
+- On PostgreSQL one more statement then writes the rest: the entries, the head's new hash, the
+  outbox head moved on and the events numbered from it (data-modifying CTEs). Inserting events
+  wakes the webhook workers (``NOTIFY`` from a trigger, migration 0006). Then COMMIT.
+- On SQLite, whose writer holds the database's write lock for its whole transaction anyway, the
+  same writes are plain statements (SQLite has no data-modifying CTEs); so they are on PostgreSQL
+  for a change too large for one statement's parameters (a bulk of hundreds of permits).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Executable, Select, Table, bindparam, insert, select, union_all, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from service.audit import service as audit_service
+from service.audit.models import AuditEntry, AuditHead
+from service.audit.service import PendingEntry, RequestContext
+from service.events.models import OutboxEvent, OutboxHead
+from service.events.service import PendingEvent
+
+ENTRIES = AuditEntry.__table__
+EVENTS = OutboxEvent.__table__
+AUDIT_HEAD = AuditHead.__table__
+OUTBOX_HEAD = OutboxHead.__table__
+EVENT_COLUMNS = ("id", "type", "occurred_at", "dialogue_id", "organization_id", "data")
+
+
+async def record(
+    connection: AsyncConnection,
+    pending: Sequence[PendingEntry],
+    events: Sequence[PendingEvent],
+    context: RequestContext,
+) -> None:
+    """Chain ``pending`` onto the audit trail and number ``events`` into the outbox."""
+    entries: list[dict[str, Any]] = []
+    if pending:
+        entries = await audit_service.chain(connection, pending, context)
+    if connection.dialect.name == "postgresql" and fits_one_statement(entries, events):
+        await connection.execute(*in_one_statement(entries, events))
+        return
+    if entries:
+        await connection.execute(insert(ENTRIES), entries)
+        await connection.execute(move_audit_head(entries))
+    if events:
+        last = (await connection.execute(bump_outbox_head(len(events)))).scalar_one()
+        await connection.execute(insert(EVENTS), event_rows(events, last))
+
+
+def fits_one_statement(entries: list[dict[str, Any]], events: Sequence[PendingEvent]) -> bool:
+    """Few enough rows for one statement's parameters (PostgreSQL takes at most 32,767)."""
+    return len(entries) * len(ENTRIES.columns) + len(events) * len(EVENT_COLUMNS) < 30_000
+
+
+def move_audit_head(entries: list[dict[str, Any]]) -> Executable:
+    return update(AUDIT_HEAD).where(AUDIT_HEAD.c.id == 1).values(hash=entries[-1]["hash"])
+
+
+def bump_outbox_head(count: int) -> Any:
+    """Reserve ``count`` event numbers; returns the last (the head's row stays locked)."""
+    head = OUTBOX_HEAD.c
+    return update(OUTBOX_HEAD).where(head.id == 1).values(seq=head.seq + count).returning(head.seq)
+
+
+def event_rows(events: Sequence[PendingEvent], last: int) -> list[dict[str, Any]]:
+    first = last - len(events) + 1
+    return [
+        {"seq": first + n, **{name: getattr(event, name) for name in EVENT_COLUMNS}}
+        for n, event in enumerate(events)
+    ]
+
+
+def in_one_statement(
+    entries: list[dict[str, Any]], events: Sequence[PendingEvent]
+) -> tuple[Any, dict[str, Any]]:
+    """PostgreSQL: the entries, the audit head's hash and the numbered events, as one statement
+    and its parameters."""
+    statement = one_statement_of_shape(len(entries), len(events))
+    parameters: dict[str, Any] = {}
+    for n, entry in enumerate(entries):
+        parameters |= {f"entry{n}_{name}": value for name, value in entry.items()}
+    for n, event in enumerate(events):
+        parameters |= {f"event{n}_{name}": getattr(event, name) for name in EVENT_COLUMNS}
+    if entries:
+        parameters["head_hash"] = entries[-1]["hash"]
+    return statement, parameters
+
+
+@functools.lru_cache(maxsize=256)
+def one_statement_of_shape(entry_count: int, event_count: int) -> Any:
+    """Built once per number of entries and events, so SQLAlchemy compiles it once too.
+
+    Rows come from ``SELECT``s of bound parameters: a multi-row ``VALUES`` would be compiled
+    anew on every execution (SQLAlchemy does not cache it).
+    """
+    ctes = []
+    if entry_count:
+        names = [c.name for c in ENTRIES.columns]
+        rows = [bound_select(ENTRIES, f"entry{n}_", names) for n in range(entry_count)]
+        new_entries = insert(ENTRIES).from_select(names, union_all(*rows)).cte("new_entries")
+        move_head = update(AUDIT_HEAD).where(AUDIT_HEAD.c.id == 1)
+        move_head = move_head.values(hash=bindparam("head_hash", type_=AUDIT_HEAD.c.hash.type))
+        if not event_count:
+            return move_head.add_cte(new_entries)
+        ctes = [new_entries, move_head.cte("moved_head")]
+    tip = bump_outbox_head(event_count).cte("outbox_tip")
+    rows = [
+        bound_select(EVENTS, f"event{n}_", EVENT_COLUMNS)
+        .add_columns((tip.c.seq - (event_count - 1 - n)).label("seq"))
+        .select_from(tip)
+        for n in range(event_count)
+    ]
+    events = insert(EVENTS).from_select([*EVENT_COLUMNS, "seq"], union_all(*rows))
+    return events.add_cte(*ctes, tip)
+
+
+def bound_select(table: Table, prefix: str, names: Sequence[str]) -> Select[Any]:
+    """``SELECT :<prefix><name> AS <name>, ...`` typed as the table's columns."""
+    return select(*(bindparam(prefix + n, type_=table.c[n].type).label(n) for n in names))

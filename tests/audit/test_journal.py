@@ -1,0 +1,59 @@
+"""A unit of work's entries and events, written at COMMIT in the fewest statements."""
+
+import pytest
+from sqlalchemy import select
+
+from service import journal
+from service.events.models import OutboxEvent, OutboxHead
+from service.uow import UnitOfWork
+from tests.audit.helpers import entry_count, head, verify
+
+
+async def outbox(database) -> tuple[int, list[tuple[int, str]]]:
+    async with database.sessions() as session:
+        tip = await session.scalar(select(OutboxHead.seq))
+        rows = await session.execute(select(OutboxEvent.seq, OutboxEvent.data).order_by("seq"))
+        return tip, [(seq, data["n"]) for seq, data in rows if "n" in data]
+
+
+async def write(database, entries: int, events: int) -> None:
+    async with UnitOfWork(database).transaction() as tx:
+        for n in range(entries):
+            tx.audit("test.entry", entity_type="test", entity_id=str(n), details={"n": n})
+        for n in range(events):
+            tx.emit("webhook.disabled", {"n": n}, dialogue_id=None)
+
+
+@pytest.mark.parametrize(("entries", "events"), [(1, 1), (3, 5), (4, 0), (0, 3)])
+async def test_entries_and_events_are_numbered_in_order(client, world, app, entries, events):
+    database = app.state.database
+    count, (seq, _) = await entry_count(database), await head(database)
+    tip, before = await outbox(database)
+
+    await write(database, entries, events)
+
+    assert await entry_count(database) == count + entries
+    assert (await head(database))[0] == seq + entries
+    new_tip, after = await outbox(database)
+    assert new_tip == tip + events
+    assert after[len(before) :] == [(tip + 1 + n, n) for n in range(events)]
+    assert (await verify(client, world.auditor))["valid"] is True
+
+
+async def test_a_change_too_large_for_one_statement_is_written_in_several(
+    client, world, app, monkeypatch
+):
+    """On PostgreSQL a bulk change past the parameter limit takes the plain path."""
+    monkeypatch.setattr(journal, "fits_one_statement", lambda entries, events: False)
+    database = app.state.database
+    tip, _ = await outbox(database)
+    await write(database, 3, 2)
+    new_tip, after = await outbox(database)
+    assert new_tip == tip + 2
+    assert after[-2:] == [(tip + 1, 0), (tip + 2, 1)]
+    assert (await verify(client, world.auditor))["valid"] is True
+
+
+def test_the_parameter_budget_of_one_statement():
+    assert journal.fits_one_statement([{}] * 500, [object()] * 500)
+    assert not journal.fits_one_statement([{}] * 2000, [object()] * 0)
