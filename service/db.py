@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from service import sqlite_driver
 from service.errors import Unavailable
 
 NAMING_CONVENTION = {
@@ -125,12 +126,11 @@ class Database:
     async def single_reads(self) -> AsyncIterator[AsyncConnection]:
         """A connection for reads that need no transaction around them (each alone is one).
 
-        On PostgreSQL it runs in autocommit mode: no BEGIN and ROLLBACK round trips, and at
-        READ COMMITTED a statement sees the same committed data either way.
+        It runs in autocommit mode: no BEGIN and ROLLBACK round trips (thread hops on SQLite),
+        and a single statement sees the same committed data either way.
         """
         async with self.engine.connect() as connection:
-            if not self.is_sqlite:
-                await connection.execution_options(isolation_level="AUTOCOMMIT")
+            await connection.execution_options(isolation_level="AUTOCOMMIT")
             yield connection
 
     @property
@@ -166,7 +166,9 @@ class BoundDatabase(Database):
 
 def build_engine(url: str, *, busy_timeout_ms: int = 5000, pool_size: int = 10) -> AsyncEngine:
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": busy_timeout_ms / 1000})
+        engine = create_async_engine(
+            url, connect_args={"timeout": busy_timeout_ms / 1000}, module=sqlite_driver.dbapi()
+        )
         configure_sqlite(engine, busy_timeout_ms)
         return engine
     # No pre-ping: it costs a round trip on every checkout, two per request. A connection that
@@ -196,8 +198,10 @@ def configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def on_begin(connection: Any) -> None:
-        mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
-        connection.exec_driver_sql(f"BEGIN {mode}")
+        options = connection.get_execution_options()
+        if options.get("isolation_level") == "AUTOCOMMIT":
+            return  # each statement is its own transaction (``Database.single_reads``)
+        connection.exec_driver_sql(f"BEGIN {options.get('sqlite_begin', 'DEFERRED')}")
 
 
 async def begin_writing(session: AsyncSession) -> None:
