@@ -109,6 +109,14 @@ def messages_of(consultation_id: UUID) -> Select[tuple[Message]]:
     return select(Message).where(Message.consultation_id == consultation_id)
 
 
+async def classifications(session: AsyncSession, consultation_id: UUID) -> list[str]:
+    """Each marking carried by at least one of the consultation's messages."""
+    query = (
+        select(Message.classification).where(Message.consultation_id == consultation_id).distinct()
+    )
+    return list((await session.scalars(query)).all())
+
+
 async def due_for_overdue_notice(session: AsyncSession, now: datetime) -> list[Consultation]:
     """Awaiting an answer past the deadline and not yet reported; locked for this run.
 

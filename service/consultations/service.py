@@ -292,14 +292,31 @@ async def list_consultations(
 
 
 async def list_messages(
-    uow: UnitOfWork, caller: Principal, *, consultation_id: UUID, limit: int, cursor: str | None
+    uow: UnitOfWork,
+    caller: Principal,
+    *,
+    consultation_id: UUID,
+    limit: int,
+    cursor: str | None,
+    newest_first: bool = False,
 ) -> tuple[list[MessageRead], str | None]:
     async with uow.reading() as session:
         consultation, _ = await readable(session, caller, consultation_id)
         query = repository.messages_of(consultation.id)
-        rows, next_cursor = await paginate(session, query, Message, limit=limit, cursor=cursor)
+        rows, next_cursor = await paginate(
+            session, query, Message, limit=limit, cursor=cursor, newest_first=newest_first
+        )
         receipts = await repository.receipts_by_side(session, consultation.id)
     return [message_view(m, receipts.get(OTHER_SIDE[m.side])) for m in rows], next_cursor
+
+
+async def message_classifications(
+    uow: UnitOfWork, caller: Principal, *, consultation_id: UUID
+) -> list[str]:
+    """The markings of all the consultation's messages, for a page showing only some of them."""
+    async with uow.reading() as session:
+        consultation, _ = await readable(session, caller, consultation_id)
+        return await repository.classifications(session, consultation.id)
 
 
 async def flag_overdue(uow: UnitOfWork, *, now: datetime | None = None) -> int:
