@@ -8,12 +8,13 @@ client calls the same functions, so the rules live in one place.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TypeVar
 from uuid import UUID
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.auth.principal import Principal
@@ -155,6 +156,24 @@ async def permitted(
     return found
 
 
+@functools.lru_cache(maxsize=64)
+def scoped_query(model: type[T], for_update: bool) -> Select[tuple[T, Dialogue]]:
+    """``model``'s row by ``:entity_id`` with its dialogue, if ``:org_id`` may see that dialogue.
+
+    Built once per model: building it per request cost more than running it. The visibility
+    condition is on the joined dialogue itself, no subquery.
+    """
+    query = (
+        select(model, Dialogue)
+        .join(Dialogue, model.dialogue_id == Dialogue.id)  # type: ignore[attr-defined]
+        .where(
+            model.id == bindparam("entity_id"),  # type: ignore[attr-defined]
+            repository.visible_to(bindparam("org_id")),
+        )
+    )
+    return query.with_for_update(of=model) if for_update else query
+
+
 async def load_scoped(
     session: AsyncSession,
     caller: Principal,
@@ -165,15 +184,9 @@ async def load_scoped(
     for_update: bool = False,
 ) -> tuple[T, Standing]:
     """A dialogue-scoped row and the caller's standing, or 404 when the caller may not know it."""
-    # The visibility condition on the joined dialogue itself: no subquery to build per request.
-    query = (
-        select(model, Dialogue)
-        .join(Dialogue, model.dialogue_id == Dialogue.id)  # type: ignore[attr-defined]
-        .where(model.id == entity_id, repository.visible(caller))  # type: ignore[attr-defined]
-    )
-    if for_update:
-        query = query.with_for_update(of=model)
-    row = (await session.execute(query)).first()
+    query = scoped_query(model, for_update)
+    parameters = {"entity_id": entity_id, "org_id": caller.org_id}
+    row = (await session.execute(query, parameters)).first()
     name = model.__tablename__  # type: ignore[attr-defined]
     label = LABELS.get(name)
     if row is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import ColumnElement, Select, exists, or_, select
@@ -59,7 +60,11 @@ def is_observer(org_id: UUID):
 
 def visible(principal: Principal) -> ColumnElement[bool]:
     """The condition on ``Dialogue`` that the principal's organization is party or observer."""
-    org = principal.org_id
+    return visible_to(principal.org_id)
+
+
+def visible_to(org: Any) -> ColumnElement[bool]:
+    """The same for an organization's id, or a bound parameter standing for it."""
     return or_(Dialogue.authority_id == org, Dialogue.counterpart_id == org, is_observer(org))
 
 
