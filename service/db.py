@@ -127,10 +127,15 @@ class Database:
         """A connection for reads that need no transaction around them (each alone is one).
 
         It runs in autocommit mode: no BEGIN and ROLLBACK round trips (thread hops on SQLite),
-        and a single statement sees the same committed data either way.
+        and a single statement sees the same committed data either way. SQLite's driver is in
+        autocommit mode already (``configure_sqlite``); only our BEGIN is left out there, since
+        changing its isolation level would put the driver back in its own transaction handling.
         """
         async with self.engine.connect() as connection:
-            await connection.execution_options(isolation_level="AUTOCOMMIT")
+            if self.is_sqlite:
+                await connection.execution_options(sqlite_begin="NONE")
+            else:
+                await connection.execution_options(isolation_level="AUTOCOMMIT")
             yield connection
 
     @property
@@ -198,10 +203,9 @@ def configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def on_begin(connection: Any) -> None:
-        options = connection.get_execution_options()
-        if options.get("isolation_level") == "AUTOCOMMIT":
-            return  # each statement is its own transaction (``Database.single_reads``)
-        connection.exec_driver_sql(f"BEGIN {options.get('sqlite_begin', 'DEFERRED')}")
+        mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
+        if mode != "NONE":  # NONE: each statement is its own transaction (``single_reads``)
+            connection.exec_driver_sql(f"BEGIN {mode}")
 
 
 async def begin_writing(session: AsyncSession) -> None:
