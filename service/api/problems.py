@@ -9,10 +9,11 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.audit.service import ANONYMOUS, RequestContext
-from service.errors import NotFound, ServiceError
+from service.errors import NotFound, ServiceError, Unavailable
 from service.uow import UnitOfWork
 from service.web.errors import error_page, is_web
 
@@ -146,8 +147,20 @@ async def unexpected_error(request: Request, exc: Exception) -> Response:
     )
 
 
+async def database_error(request: Request, exc: DBAPIError) -> Response:
+    """A connection the database had closed (it restarted): 503, retry; SQLAlchemy has
+    discarded the pool, so the retry connects afresh. Any other database error is a 500."""
+    if not exc.connection_invalidated:
+        return await unexpected_error(request, exc)
+    log.warning("database connection lost", path=request.url.path)
+    unavailable = Unavailable("The database connection was lost; retry shortly.")
+    unavailable.headers["Retry-After"] = "1"
+    return await service_error(request, unavailable)
+
+
 def install(app: FastAPI) -> None:
     app.add_exception_handler(ServiceError, service_error)  # type: ignore[arg-type]
+    app.add_exception_handler(DBAPIError, database_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, http_error)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, unexpected_error)
