@@ -18,12 +18,6 @@ def normalize(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold()
 
 
-async def user_with_org(session: AsyncSession, user_id: UUID) -> tuple[User, Organization] | None:
-    query = select(User, Organization).join(Organization).where(User.id == user_id)
-    row = (await session.execute(query)).first()
-    return (row[0], row[1]) if row else None
-
-
 async def user_by_username(
     session: AsyncSession, username: str
 ) -> tuple[User, Organization] | None:
