@@ -21,7 +21,7 @@ import functools
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Executable, Select, Table, bindparam, insert, select, union_all, update
+from sqlalchemy import Select, Table, bindparam, insert, select, union_all, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.audit import service as audit_service
@@ -35,6 +35,12 @@ EVENTS = OutboxEvent.__table__
 AUDIT_HEAD = AuditHead.__table__
 OUTBOX_HEAD = OutboxHead.__table__
 EVENT_COLUMNS = ("id", "type", "occurred_at", "dialogue_id", "organization_id", "data")
+# The audit head's hash moved on to the last new entry's (``:head_hash``).
+MOVE_AUDIT_HEAD = (
+    update(AUDIT_HEAD)
+    .where(AUDIT_HEAD.c.id == 1)
+    .values(hash=bindparam("head_hash", type_=AUDIT_HEAD.c.hash.type))
+)
 
 
 async def record(
@@ -52,7 +58,7 @@ async def record(
         return
     if entries:
         await connection.execute(insert(ENTRIES), entries)
-        await connection.execute(move_audit_head(entries))
+        await connection.execute(MOVE_AUDIT_HEAD, {"head_hash": entries[-1]["hash"]})
     if events:
         last = (await connection.execute(bump_outbox_head(len(events)))).scalar_one()
         await connection.execute(insert(EVENTS), event_rows(events, last))
@@ -61,10 +67,6 @@ async def record(
 def fits_one_statement(entries: list[dict[str, Any]], events: Sequence[PendingEvent]) -> bool:
     """Few enough rows for one statement's parameters (PostgreSQL takes at most 32,767)."""
     return len(entries) * len(ENTRIES.columns) + len(events) * len(EVENT_COLUMNS) < 30_000
-
-
-def move_audit_head(entries: list[dict[str, Any]]) -> Executable:
-    return update(AUDIT_HEAD).where(AUDIT_HEAD.c.id == 1).values(hash=entries[-1]["hash"])
 
 
 def bump_outbox_head(count: int) -> Any:
@@ -109,11 +111,9 @@ def one_statement_of_shape(entry_count: int, event_count: int) -> Any:
         names = [c.name for c in ENTRIES.columns]
         rows = [bound_select(ENTRIES, f"entry{n}_", names) for n in range(entry_count)]
         new_entries = insert(ENTRIES).from_select(names, union_all(*rows)).cte("new_entries")
-        move_head = update(AUDIT_HEAD).where(AUDIT_HEAD.c.id == 1)
-        move_head = move_head.values(hash=bindparam("head_hash", type_=AUDIT_HEAD.c.hash.type))
         if not event_count:
-            return move_head.add_cte(new_entries)
-        ctes = [new_entries, move_head.cte("moved_head")]
+            return MOVE_AUDIT_HEAD.add_cte(new_entries)
+        ctes = [new_entries, MOVE_AUDIT_HEAD.cte("moved_head")]
     tip = bump_outbox_head(event_count).cte("outbox_tip")
     rows = [
         bound_select(EVENTS, f"event{n}_", EVENT_COLUMNS)
