@@ -116,12 +116,17 @@ async def test_a_receiver_down_then_up_gets_the_delivery(stage):
     subscription = await stage.subscribe("host_admin", "late", url=url, event_types=["permit.*"])
     async with stage.worker(webhook_retry_schedule=[0.3] * 20).running():
         await register_permit(stage, "EXP-1")
-        await eventually(lambda: _attempted(stage, subscription["id"]))
+        # Wait for a failed attempt on record: ``attempts`` counts a claim before its request.
+        await eventually(lambda: _failed_once(stage, subscription["id"]))
         async with receiving(port) as late:
             await eventually(lambda: late.arrivals["late"])
             delivered = await eventually(lambda: _delivered(stage, subscription["id"]))
 
     assert delivered["attempts"] >= 2
+    log = (await _detail(stage, subscription["id"], delivered["id"]))["attempts_log"]
+    assert log[0]["status_code"] is None
+    assert log[0]["error"]
+    assert log[-1]["status_code"] == 200
 
 
 async def test_a_redirect_is_not_followed(stage):
@@ -206,8 +211,8 @@ async def _rows(stage, subscription_id: str) -> list[WebhookDelivery]:
         return list((await session.scalars(query)).all())
 
 
-async def _attempted(stage, subscription_id: str) -> bool:
-    return any(row.attempts for row in await _rows(stage, subscription_id))
+async def _failed_once(stage, subscription_id: str) -> bool:
+    return any(row.last_error for row in await _rows(stage, subscription_id))
 
 
 async def _with_status(stage, subscription_id: str, status: str) -> dict | None:
