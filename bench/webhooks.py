@@ -12,7 +12,7 @@ Method, per database, all within one deadline (``--deadline``, 120 s):
    does not deliver webhooks itself (``serve_worker=False``).
 2. A receiver in its own process (``bench.receiver``) answers 204 at once and records the arrival
    time (``time.time()``) of each request; the delivery workers are real ``entente worker``
-   processes (2 on PostgreSQL, 1 on SQLite) with the default settings.
+   processes (2 on each database, as many as the machine's CPUs) with the default settings.
 3. Latency: one subscription (``notice.*``); ``--notices`` notices (suspension, then
    reinstatement, of one permit, alternating), each drafted by an officer and issued by an
    approver, one at a time, ``--gap`` seconds apart, after ``--warmup`` uncounted ones. A
@@ -78,7 +78,9 @@ from service.db import Database
 from service.demo_story import Api
 from service.uow import UnitOfWork
 
-WORKERS = {"postgres": 2, "sqlite": 1}
+# As many worker processes as the machine has CPUs (2): one worker process is CPU-bound at
+# about 0.4 of the bare fan-out on SQLite (bench/README.md, "Latest figures").
+WORKERS = {"postgres": 2, "sqlite": 2}
 
 
 class BenchFailed(RuntimeError):
@@ -391,7 +393,7 @@ def parse(argv: list[str] | None) -> Options:
     parser.add_argument("--subscriptions", type=int, default=100, help="for throughput (100)")
     parser.add_argument("--permits", type=int, default=29, help="cancelled at once (29)")
     parser.add_argument("--deadline", type=float, default=120, help="seconds per database (120)")
-    parser.add_argument("--workers", type=int, help="worker processes (postgres 2, sqlite 1)")
+    parser.add_argument("--workers", type=int, help="worker processes (2)")
     parser.add_argument(
         "--worker-env",
         type=key_value,

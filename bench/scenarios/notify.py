@@ -1,7 +1,7 @@
 """Scenario 3, notify: the webhook bench (``bench/webhooks.py``) as rows of the suite.
 
 One round is one run of ``bench.webhooks.bench_database``: a fresh database, real
-``entente worker`` processes (2 on PostgreSQL, 1 on SQLite), a receiver process; 40 notices one
+``entente worker`` processes (2 on each database), a receiver process; 40 notices one
 at a time for the first-delivery latency, then one cancellation of 29 permits to 100
 subscriptions (3,000 deliveries), and in the same run the bare fan-out of the same deliveries
 from 16 ``httpx.AsyncClient`` of 4 connections (the better of the issue's two client layouts:
