@@ -131,31 +131,59 @@ async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
     )
 
 
+# SQLSTATEs of a database that cannot serve now: connection exceptions (08), operator
+# intervention such as a shutdown or a start-up in progress (57P), too many connections (53300).
+UNAVAILABLE_SQLSTATES = ("08", "57P", "53300")
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database cannot serve right now (stopped, restarting, full, busy,
+    a connection lost or refused), not that the request or our code is wrong."""
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated:  # SQLAlchemy discarded the pool: the retry reconnects
+            return True
+        exc = exc.orig
+    state = getattr(exc, "sqlstate", None)
+    if isinstance(state, str) and state.startswith(UNAVAILABLE_SQLSTATES):
+        return True
+    if str(getattr(exc, "sqlite_errorname", "")).startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+        return True
+    return isinstance(exc, ConnectionError)  # refused or reset while connecting
+
+
+async def database_error(request: Request, exc: DBAPIError) -> Response:
+    """503 with Retry-After when the database cannot serve for now; any other error is a 500."""
+    if database_unavailable(exc):
+        return await unavailable(request, exc)
+    return await unexpected_error(request, exc)
+
+
+async def unavailable(request: Request, exc: BaseException) -> Response:
+    log.warning("database unavailable", path=request.url.path, error=repr(exc)[:300])
+    busy = Unavailable("The database is unavailable for a moment; retry shortly.")
+    busy.headers["Retry-After"] = "1"
+    return await service_error(request, busy)
+
+
 async def unexpected_error(request: Request, exc: Exception) -> Response:
-    log.exception("unhandled error", path=request.url.path)
     request_id = request_id_of(request)
+    # Starlette sends this answer from outside every middleware, so echo the request id here.
+    echo = {"X-Request-ID": request_id} if request_id else {}
+    if database_unavailable(exc):  # raised while connecting, before SQLAlchemy could wrap it
+        response = await unavailable(request, exc)
+        response.headers.update(echo)
+        return response
+    log.exception("unhandled error", path=request.url.path)
     if is_web(request):
         return error_page(request, 500)
-    # Starlette sends this answer from outside every middleware, so echo the request id here.
     return problem(
         500,
         "internal-error",
         "Internal error",
         detail="Something went wrong on our side; the request id helps us find it.",
         request_id=request_id,
-        headers={"X-Request-ID": request_id} if request_id else None,
+        headers=echo or None,
     )
-
-
-async def database_error(request: Request, exc: DBAPIError) -> Response:
-    """A connection the database had closed (it restarted): 503, retry; SQLAlchemy has
-    discarded the pool, so the retry connects afresh. Any other database error is a 500."""
-    if not exc.connection_invalidated:
-        return await unexpected_error(request, exc)
-    log.warning("database connection lost", path=request.url.path)
-    unavailable = Unavailable("The database connection was lost; retry shortly.")
-    unavailable.headers["Retry-After"] = "1"
-    return await service_error(request, unavailable)
 
 
 def install(app: FastAPI) -> None:
@@ -202,14 +230,27 @@ def document_problems(schema: dict[str, Any]) -> dict[str, Any]:
     components.pop("HTTPValidationError", None)
     components.pop("ValidationError", None)
     ref = {"$ref": "#/components/schemas/ValidationProblem"}
-    for operations in schema.get("paths", {}).values():
+    for path, operations in schema.get("paths", {}).items():
         for operation in operations.values():
-            if "422" in operation.get("responses", {}):
-                operation["responses"]["422"] = {
+            responses = operation.setdefault("responses", {})
+            if "422" in responses:
+                responses["422"] = {
                     "description": "Invalid input",
                     "content": {MEDIA_TYPE: {"schema": ref}},
                 }
+            if path not in WITHOUT_DATABASE:
+                responses.setdefault("503", DATABASE_UNAVAILABLE)
     return schema
+
+
+# Every other operation reads or writes the database, so it can meet it unavailable.
+WITHOUT_DATABASE = {"/healthz", "/.well-known/jwks.json"}
+DATABASE_UNAVAILABLE = {
+    "description": "The database is unavailable for a moment (restarting, unreachable, or busy"
+    " with another process's write); retry after `Retry-After` seconds. Nothing was changed.",
+    "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds."}},
+    "content": {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+}
 
 
 DESCRIPTIONS = {
