@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from service.api.routes import allowed_methods
 from service.audit.service import ANONYMOUS, RequestContext
 from service.errors import NotFound, ServiceError, Unavailable
 from service.uow import UnitOfWork
@@ -115,8 +116,13 @@ async def validation_error(request: Request, exc: RequestValidationError) -> Res
 
 
 async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(allowed_methods(request.app.routes, request.scope))
     if is_web(request):
-        return error_page(request, exc.status_code)
+        page = error_page(request, exc.status_code)
+        page.headers.update(headers)
+        return page
     code, title = HTTP_TITLES.get(exc.status_code, ("http-error", "HTTP error"))
     if exc.status_code == 400:  # FastAPI's "error parsing the body": still a payload problem
         code, title = "invalid-input", "Invalid input"
@@ -127,7 +133,7 @@ async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         title,
         detail=str(exc.detail) if exc.detail else None,
         request_id=request_id_of(request),
-        headers=dict(exc.headers or {}),
+        headers=headers,
     )
 
 

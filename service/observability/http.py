@@ -6,14 +6,14 @@ import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from fastapi import APIRouter, FastAPI, Request, Response, routing
+from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.routing import APIRoute
 from prometheus_client import CollectorRegistry
 from starlette.routing import BaseRoute, get_route_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from service.api.routes import flat_routes
 from service.config import Settings
 from service.observability import metrics
 from service.observability.gauges import DatabaseGauges
@@ -81,11 +81,6 @@ class RouteTemplates:
             if regex.match(path):
                 return template
         return metrics.UNMATCHED
-
-
-def flat_routes(routes: Sequence[BaseRoute]) -> list[Any]:
-    iterate = getattr(routing, "iter_route_contexts", None)  # FastAPI that nests routers
-    return list(iterate(routes)) if iterate else list(routes)
 
 
 class MetricsMiddleware:

@@ -17,6 +17,15 @@ async def test_wrong_method_is_a_405_problem(client, world):
     assert assert_problem(response, 405)["code"] == "method-not-allowed"
 
 
+async def test_a_405_lists_every_method_of_the_path_in_allow(client, world):
+    # GET and POST of /api/v1/organizations are two routes; the answer names both (RFC 9110).
+    response = await client.put(ORGS, json={}, headers=world.host_admin.headers)
+    assert assert_problem(response, 405)["code"] == "method-not-allowed"
+    assert set(response.headers["allow"].split(", ")) == {"GET", "POST"}
+    response = await client.delete("/api/v1/me", headers=world.officer.headers)
+    assert response.headers["allow"] == "GET"
+
+
 async def test_validation_error_is_a_422_problem_with_errors(client, world):
     response = await client.post(ORGS, json={}, headers=world.host_admin.headers)
     body = assert_problem(response, 422)
