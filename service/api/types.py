@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 import unicodedata
-from typing import Annotated
+from typing import Annotated, Any, ClassVar, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    GetJsonSchemaHandler,
+    StringConstraints,
+    model_validator,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 
 def no_control_characters(value: str) -> str:
@@ -28,6 +37,49 @@ class Input(BaseModel):
     """Request bodies: unknown fields are refused (no mass assignment)."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+
+class Update(Input):
+    """A partial update: a field left out stays as it is. An explicit null would empty a required
+    column, so it is refused (422) except for the fields in ``nullable``, which null clears; the
+    OpenAPI schema offers null for those fields only."""
+
+    nullable: ClassVar[frozenset[str]] = frozenset()
+
+    @model_validator(mode="after")
+    def no_nulls(self) -> Self:
+        nulls = sorted(
+            name
+            for name in self.model_fields_set
+            if getattr(self, name) is None and name not in self.nullable
+        )
+        if nulls:
+            raise ValueError(f"must not be null: {', '.join(nulls)}")
+        return self
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        schema = handler(core_schema)
+        properties = handler.resolve_ref_schema(schema).get("properties", {})
+        for name, field in properties.items():
+            if name not in cls.nullable:
+                drop_null(field)
+        return schema
+
+
+def drop_null(field: dict[str, Any]) -> None:
+    """``anyOf: [X, {type: null}]`` becomes X (the field's other keys kept); a null default,
+    which only means "left out", goes too."""
+    if "default" in field and field["default"] is None:
+        del field["default"]
+    options = [each for each in field.get("anyOf", []) if each.get("type") != "null"]
+    if "anyOf" in field and len(options) == 1:
+        del field["anyOf"]
+        field.update(options[0])
+    elif "anyOf" in field:
+        field["anyOf"] = options
 
 
 class Output(BaseModel):

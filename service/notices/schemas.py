@@ -6,12 +6,11 @@ from uuid import UUID
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from service.api.types import Input, Output, Text
+from service.api.types import Input, Output, Text, Update
 from service.permits.schemas import PermitStatus
 
 NoticeKind = Literal["suspension", "cancellation", "reinstatement", "general"]
 NoticeStatus = Literal["draft", "issued", "acknowledged"]
-NON_NULLABLE = ("kind", "summary", "rationale", "legal_basis", "classification")
 
 DRAFT_EXAMPLE = {
     "kind": "suspension",
@@ -54,8 +53,10 @@ class NoticeCreate(Input):
         return self
 
 
-class NoticeUpdate(Input):
-    """Fields of a draft to change; those left out stay as they are."""
+class NoticeUpdate(Update):
+    """Fields of a draft to change; those left out stay as they are (null clears supersedes_id)."""
+
+    nullable = frozenset({"supersedes_id"})
 
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"summary": "Suspension of 29 permits (revised)."}]}
@@ -71,13 +72,6 @@ class NoticeUpdate(Input):
     classification: Text(40) | None = None  # type: ignore[valid-type]
 
     check_distinct = field_validator("permit_ids", "breached_assurance_ids")(distinct)
-
-    @model_validator(mode="after")
-    def no_nulls(self) -> NoticeUpdate:
-        for name in (*NON_NULLABLE, "permit_ids", "breached_assurance_ids"):
-            if name in self.model_fields_set and getattr(self, name) is None:
-                raise ValueError(f"{name} cannot be null")
-        return self
 
 
 class NoticeIssue(Input):

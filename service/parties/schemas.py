@@ -10,10 +10,9 @@ from pydantic import (
     StrictBool,
     StringConstraints,
     field_validator,
-    model_validator,
 )
 
-from service.api.types import Input, Output, Text
+from service.api.types import Input, Output, Text, Update
 from service.auth.principal import SCOPES
 
 OrgKind = Literal["licensing_authority", "counterpart_ministry", "observer"]
@@ -32,21 +31,11 @@ class OrganizationCreate(Input):
     kind: OrgKind
 
 
-def no_nulls(model: Input) -> Input:
-    """An update leaves out what it keeps; an explicit null would empty a required column."""
-    nulls = sorted(name for name in model.model_fields_set if getattr(model, name) is None)
-    if nulls:
-        raise ValueError(f"must not be null: {', '.join(nulls)}")
-    return model
-
-
-class OrganizationUpdate(Input):
+class OrganizationUpdate(Update):
     model_config = ConfigDict(json_schema_extra={"examples": [{"active": False}]})
 
     name: Text(200) | None = None  # type: ignore[valid-type]
     active: StrictBool | None = None
-
-    _no_nulls = model_validator(mode="after")(no_nulls)
 
 
 class OrganizationRead(Output):
@@ -92,7 +81,7 @@ class UserCreate(Input):
     _unique_roles = field_validator("roles")(unique)
 
 
-class UserUpdate(Input):
+class UserUpdate(Update):
     model_config = ConfigDict(json_schema_extra={"examples": [{"roles": ["officer", "approver"]}]})
 
     display_name: Text(200) | None = None  # type: ignore[valid-type]
@@ -101,7 +90,6 @@ class UserUpdate(Input):
     active: StrictBool | None = None
 
     _unique_roles = field_validator("roles")(unique)
-    _no_nulls = model_validator(mode="after")(no_nulls)
 
 
 class UserRead(Output):

@@ -13,12 +13,10 @@ from pydantic import (
     StrictBool,
     StringConstraints,
     field_validator,
-    model_validator,
 )
 
-from service.api.types import Input, Output, Text, no_control_characters
+from service.api.types import Input, Output, Text, Update, no_control_characters
 from service.db import utcnow
-from service.parties.schemas import no_nulls
 from service.webhooks import policies
 
 DeliveryStatus = Literal["pending", "delivering", "delivered", "failed"]
@@ -108,7 +106,7 @@ class WebhookCreate(Input):
     _distinct = field_validator("event_types", "dialogue_ids")(distinct)
 
 
-class WebhookUpdate(Input):
+class WebhookUpdate(Update):
     """Fields to change; those left out stay as they are."""
 
     model_config = ConfigDict(
@@ -124,7 +122,6 @@ class WebhookUpdate(Input):
     )
 
     _distinct = field_validator("event_types", "dialogue_ids")(distinct)
-    _no_nulls = model_validator(mode="after")(no_nulls)
 
 
 WEBHOOK_EXAMPLE = CREATE_EXAMPLE | {
