@@ -5,7 +5,14 @@ from decimal import Decimal
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+    model_validator,
+)
 
 from service.api.types import Input, Output, Text
 
@@ -13,6 +20,22 @@ PermitStatus = Literal["active", "suspended", "cancelled", "expired"]
 Country = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 PermitNumber = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9./_-]{0,63}$")]
+# An amount of money: at most 15 digits before the point and 2 after, as a string (exact) or a
+# number. Documented as what is accepted; pydantic's own schema would allow any string.
+Amount = Annotated[
+    Decimal,
+    Field(ge=0, max_digits=17, decimal_places=2),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": r"^[0-9]{1,15}(\.[0-9]{1,2})?$"},
+                {"type": "number", "minimum": 0, "maximum": 999999999999999, "multipleOf": 0.01},
+            ],
+            "examples": ["1250000.00"],
+        },
+        mode="validation",
+    ),
+]
 
 PERMIT_EXAMPLE = {
     "number": "EXP-2020-0417",
@@ -38,7 +61,7 @@ class PermitItem(Input):
     description: Text(500)  # type: ignore[valid-type]
     control_entry: Text(40)  # type: ignore[valid-type]
     quantity: int = Field(gt=0, le=10**9)
-    value: Decimal = Field(ge=0, le=Decimal("1e15"), max_digits=17, decimal_places=2)
+    value: Amount
     currency: Currency
 
 
