@@ -31,7 +31,7 @@ async def token(
     request: Request,
     response: Response,
     uow: AnonymousUoW,
-    grant_type: Annotated[str, Form(max_length=64)],
+    grant_type: Annotated[str, Form(min_length=1, max_length=64)],
     username: Field = None,
     password: Field = None,
     client_id: Field = None,

@@ -127,6 +127,15 @@ async def test_missing_fields_are_problems(client, world, form):
     assert "access_token" not in response.json()
 
 
+async def test_an_empty_grant_type_is_refused_as_the_document_says(app, client):
+    document = app.openapi()
+    content = document["paths"][TOKEN_URL]["post"]["requestBody"]["content"]
+    name = content["application/x-www-form-urlencoded"]["schema"]["$ref"].rsplit("/", 1)[1]
+    assert document["components"]["schemas"][name]["properties"]["grant_type"]["minLength"] == 1
+    response = await client.post(TOKEN_URL, data={"grant_type": ""})
+    assert_problem(response, 422)
+
+
 async def test_overlong_fields_are_refused(client, world):
     response = await client.post(TOKEN_URL, data=password_form("x" * 600))
     assert_problem(response, 422)
