@@ -25,11 +25,47 @@ def no_control_characters(value: str) -> str:
     return value
 
 
+# What the validators accept, as JSON Schema patterns for the OpenAPI document. WHITE is what
+# ``strip_whitespace`` strips (Unicode White_Space); no control character but tab, newline and
+# carriage return may remain; a required text needs one printed character. (Lone surrogates are
+# refused too, as invalid Unicode, but a pattern cannot say so: the regex engines validators use
+# have no such characters.)
+WHITE = r"[\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+ALLOWED = r"[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]"
+PRINTED = r"[^ \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u001f\u007f-\u009f]"
+CORE = f"{ALLOWED}*{PRINTED}{ALLOWED}*"
+
+
+# A list field whose validator refuses repeated values says so in the document.
+UNIQUE: dict[str, Any] = {"uniqueItems": True}
+
+
+class Documented:
+    """Annotated metadata that adds a ``pattern`` to a string's schema, and validates nothing:
+    the validators next to it do, in Python."""
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = pattern
+
+    def __get_pydantic_json_schema__(
+        self, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        schema = handler(core_schema)
+        schema["pattern"] = self.pattern
+        return schema
+
+
+NOT_BLANK = Documented(f"^{CORE}$")  # kept as sent: no control character, not blank
+STRIPPED = Documented(f"^{WHITE}*{CORE}{WHITE}*$")  # stripped, then not empty
+STRIPPED_OR_EMPTY = Documented(f"^{WHITE}*(?:{CORE})?{WHITE}*$")
+
+
 def Text(max_length: int, min_length: int = 1) -> type[str]:
     return Annotated[  # type: ignore[return-value]
         str,
         StringConstraints(strip_whitespace=True, min_length=min_length, max_length=max_length),
         AfterValidator(no_control_characters),
+        STRIPPED if min_length else STRIPPED_OR_EMPTY,
     ]
 
 

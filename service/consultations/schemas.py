@@ -6,7 +6,7 @@ from uuid import UUID
 
 from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, field_validator
 
-from service.api.types import Input, Output, Text, no_control_characters
+from service.api.types import NOT_BLANK, UNIQUE, Input, Output, Text, no_control_characters
 from service.db import utcnow
 
 Topic = Literal["end_use_inquiry", "allegation", "pre_licensing", "general"]
@@ -44,7 +44,7 @@ def distinct(values: list[UUID]) -> list[UUID]:
 
 
 MessageBody = Annotated[
-    str, StringConstraints(min_length=1, max_length=MAX_BODY), AfterValidator(verbatim)
+    str, StringConstraints(min_length=1, max_length=MAX_BODY), AfterValidator(verbatim), NOT_BLANK
 ]
 Deadline = Annotated[datetime | None, AfterValidator(in_the_future)]
 
@@ -54,8 +54,10 @@ class ConsultationCreate(Input):
         examples=["Reports of MX-15D optics in a third country's armed conflict"]
     )
     topic: Topic = Field(examples=["end_use_inquiry"])
-    permit_ids: list[UUID] = Field(default_factory=list, max_length=500)
-    assurance_ids: list[UUID] = Field(default_factory=list, max_length=500)
+    permit_ids: list[UUID] = Field(default_factory=list, max_length=500, json_schema_extra=UNIQUE)
+    assurance_ids: list[UUID] = Field(
+        default_factory=list, max_length=500, json_schema_extra=UNIQUE
+    )
 
     _distinct = field_validator("permit_ids", "assurance_ids")(distinct)
 

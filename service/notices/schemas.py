@@ -6,7 +6,7 @@ from uuid import UUID
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from service.api.types import Input, Output, Text, Update
+from service.api.types import UNIQUE, Input, Output, Text, Update
 from service.permits.schemas import PermitStatus
 
 NoticeKind = Literal["suspension", "cancellation", "reinstatement", "general"]
@@ -36,11 +36,13 @@ class NoticeCreate(Input):
     model_config = ConfigDict(json_schema_extra={"examples": [DRAFT_EXAMPLE]})
 
     kind: NoticeKind
-    permit_ids: list[UUID] = Field(default_factory=list, max_length=500)
+    permit_ids: list[UUID] = Field(default_factory=list, max_length=500, json_schema_extra=UNIQUE)
     summary: Text(500)  # type: ignore[valid-type]
     rationale: Text(20000)  # type: ignore[valid-type]
     legal_basis: Text(1000)  # type: ignore[valid-type]
-    breached_assurance_ids: list[UUID] = Field(default_factory=list, max_length=500)
+    breached_assurance_ids: list[UUID] = Field(
+        default_factory=list, max_length=500, json_schema_extra=UNIQUE
+    )
     supersedes_id: UUID | None = None
     classification: Text(40) = "UNCLASSIFIED"  # type: ignore[valid-type]
 
@@ -63,11 +65,13 @@ class NoticeUpdate(Update):
     )
 
     kind: NoticeKind | None = None
-    permit_ids: list[UUID] | None = Field(default=None, max_length=500)
+    permit_ids: list[UUID] | None = Field(default=None, max_length=500, json_schema_extra=UNIQUE)
     summary: Text(500) | None = None  # type: ignore[valid-type]
     rationale: Text(20000) | None = None  # type: ignore[valid-type]
     legal_basis: Text(1000) | None = None  # type: ignore[valid-type]
-    breached_assurance_ids: list[UUID] | None = Field(default=None, max_length=500)
+    breached_assurance_ids: list[UUID] | None = Field(
+        default=None, max_length=500, json_schema_extra=UNIQUE
+    )
     supersedes_id: UUID | None = None
     classification: Text(40) | None = None  # type: ignore[valid-type]
 

@@ -12,7 +12,7 @@ from pydantic import (
     field_validator,
 )
 
-from service.api.types import Input, Output, Text, Update
+from service.api.types import UNIQUE, Input, Output, Text, Update
 from service.auth.principal import SCOPES
 
 OrgKind = Literal["licensing_authority", "counterpart_ministry", "observer"]
@@ -76,7 +76,7 @@ class UserCreate(Input):
     username: Username
     display_name: Text(200)  # type: ignore[valid-type]
     password: Password
-    roles: list[Role] = Field(min_length=1, max_length=5)
+    roles: list[Role] = Field(min_length=1, max_length=5, json_schema_extra=UNIQUE)
 
     _unique_roles = field_validator("roles")(unique)
 
@@ -86,7 +86,7 @@ class UserUpdate(Update):
 
     display_name: Text(200) | None = None  # type: ignore[valid-type]
     password: Password | None = None
-    roles: list[Role] | None = Field(None, min_length=1, max_length=5)
+    roles: list[Role] | None = Field(None, min_length=1, max_length=5, json_schema_extra=UNIQUE)
     active: StrictBool | None = None
 
     _unique_roles = field_validator("roles")(unique)
@@ -118,7 +118,9 @@ class ClientCreate(Input):
 
     organization_id: UUID
     name: Text(200)  # type: ignore[valid-type]
-    scopes: list[Scope] = Field(min_length=1, max_length=len(SCOPES))  # type: ignore[valid-type]
+    scopes: list[Scope] = Field(  # type: ignore[valid-type]
+        min_length=1, max_length=len(SCOPES), json_schema_extra=UNIQUE
+    )
 
     _unique_scopes = field_validator("scopes")(unique)
 

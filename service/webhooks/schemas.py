@@ -15,7 +15,7 @@ from pydantic import (
     field_validator,
 )
 
-from service.api.types import Input, Output, Text, Update, no_control_characters
+from service.api.types import STRIPPED, UNIQUE, Input, Output, Text, Update, no_control_characters
 from service.db import utcnow
 from service.webhooks import policies
 
@@ -56,6 +56,7 @@ Url = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=2048),
     AfterValidator(no_control_characters),
+    STRIPPED,
     Field(
         description="Where deliveries are POSTed: `https`, on a public address (or one the "
         "operator's allow-list names); no credentials. The host is resolved when registered.",
@@ -70,6 +71,7 @@ EventTypes = Annotated[
     Field(
         min_length=1,
         max_length=50,
+        json_schema_extra=UNIQUE,
         description="Exact types (`notice.issued`) or families (`notice.*`); see `/events` "
         "for the types. Observers receive `permit.*` and `notice.*` only.",
         examples=[["notice.*", "permit.status_changed"]],
@@ -79,6 +81,7 @@ DialogueIds = Annotated[
     list[UUID],
     Field(
         max_length=100,
+        json_schema_extra=UNIQUE,
         description="Only events of these dialogues (yours); empty: every dialogue of yours.",
     ),
 ]
