@@ -13,7 +13,6 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import func, select
 
-from service import migrate
 from service.app import create_app
 from service.consultations.models import Message
 from service.db import Database
@@ -25,13 +24,11 @@ pytestmark = pytest.mark.postgres_only
 
 
 @pytest.fixture
-async def proxied_database(empty_database_url):
-    """A database of this test's own, reached through a proxy the test can cut."""
-    url = await empty_database_url()
-    await migrate.upgrade_async(url)
-    real = urlsplit(url)
+async def proxied_database(own_url):
+    """The test's own database, reached through a proxy the test can cut."""
+    real = urlsplit(own_url)
     async with proxy_to(real.hostname or "127.0.0.1", real.port or 5432) as proxy:
-        database = Database(proxy.url_for(url))
+        database = Database(proxy.url_for(own_url))
         yield proxy, database
         await database.dispose()
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from service import migrate
 from service.app import create_app
 from service.db import Database
 from tests.consultations.helpers import open_consultation, post
@@ -20,11 +19,8 @@ pytestmark = pytest.mark.postgres_only
 
 
 @pytest.fixture
-async def own_database(empty_database_url):
-    """A database of this test's own: cutting its connections touches no other test's."""
-    url = await empty_database_url()
-    await migrate.upgrade_async(url)
-    database = Database(url)
+async def own_database(own_url):
+    database = Database(own_url)
     yield database
     await database.dispose()
 

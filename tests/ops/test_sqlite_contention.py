@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from service import migrate
 from service.app import create_app
 from service.audit.models import AuditEntry
 from service.consultations.models import Message
@@ -24,13 +23,11 @@ from tests.factories import build_world, serving
 
 
 @pytest.fixture
-async def own_sqlite(db_kind: str, empty_database_url):
+async def own_sqlite(db_kind: str, own_url):
     if db_kind != "sqlite":
         pytest.skip("SQLite's single write lock")
-    url = await empty_database_url()
-    await migrate.upgrade_async(url)
-    database = Database(url, busy_timeout_ms=300)
-    yield database, Path(url.partition(":///")[2])
+    database = Database(own_url, busy_timeout_ms=300)
+    yield database, Path(own_url.partition(":///")[2])
     await database.dispose()
 
 
