@@ -36,28 +36,36 @@ PRINTED = r"[^ \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\u0000-\u0
 CORE = f"{ALLOWED}*{PRINTED}{ALLOWED}*"
 
 
-# A list field whose validator refuses repeated values says so in the document.
-UNIQUE: dict[str, Any] = {"uniqueItems": True}
-
-
 class Documented:
-    """Annotated metadata that adds a ``pattern`` to a string's schema, and validates nothing:
-    the validators next to it do, in Python."""
+    """Annotated metadata that adds keywords to a type's schema (a ``pattern``, ``uniqueItems``)
+    and validates nothing: the validators next to it do, in Python."""
 
-    def __init__(self, pattern: str) -> None:
-        self.pattern = pattern
+    def __init__(self, **keywords: Any) -> None:
+        self.keywords = keywords
 
     def __get_pydantic_json_schema__(
         self, core_schema: CoreSchema, handler: GetJsonSchemaHandler
     ) -> JsonSchemaValue:
         schema = handler(core_schema)
-        schema["pattern"] = self.pattern
+        schema.update(self.keywords)
         return schema
 
 
-NOT_BLANK = Documented(f"^{CORE}$")  # kept as sent: no control character, not blank
-STRIPPED = Documented(f"^{WHITE}*{CORE}{WHITE}*$")  # stripped, then not empty
-STRIPPED_OR_EMPTY = Documented(f"^{WHITE}*(?:{CORE})?{WHITE}*$")
+NOT_BLANK = Documented(pattern=f"^{CORE}$")  # kept as sent: no control character, not blank
+STRIPPED = Documented(pattern=f"^{WHITE}*{CORE}{WHITE}*$")  # stripped, then not empty
+STRIPPED_OR_EMPTY = Documented(pattern=f"^{WHITE}*(?:{CORE})?{WHITE}*$")
+
+
+def no_repeats(values: list[Any]) -> list[Any]:
+    if len(set(values)) != len(values):
+        raise ValueError("must not repeat a value")
+    return values
+
+
+def Distinct(item: Any) -> Any:
+    """A list that refuses a repeated value (422), and says so in the document (``uniqueItems``).
+    Its lengths are the field's own (``Field(max_length=...)``)."""
+    return Annotated[list[item], AfterValidator(no_repeats), Documented(uniqueItems=True)]
 
 
 def Text(max_length: int, min_length: int = 1) -> type[str]:

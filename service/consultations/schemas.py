@@ -4,9 +4,9 @@ from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
 
-from service.api.types import NOT_BLANK, UNIQUE, Input, Output, Text, no_control_characters
+from service.api.types import NOT_BLANK, Distinct, Input, Output, Text, no_control_characters
 from service.db import utcnow
 
 Topic = Literal["end_use_inquiry", "allegation", "pre_licensing", "general"]
@@ -37,12 +37,6 @@ def in_the_future(value: datetime | None) -> datetime | None:
     return value
 
 
-def distinct(values: list[UUID]) -> list[UUID]:
-    if len(set(values)) != len(values):
-        raise ValueError("must not repeat an id")
-    return values
-
-
 MessageBody = Annotated[
     str, StringConstraints(min_length=1, max_length=MAX_BODY), AfterValidator(verbatim), NOT_BLANK
 ]
@@ -54,12 +48,8 @@ class ConsultationCreate(Input):
         examples=["Reports of MX-15D optics in a third country's armed conflict"]
     )
     topic: Topic = Field(examples=["end_use_inquiry"])
-    permit_ids: list[UUID] = Field(default_factory=list, max_length=500, json_schema_extra=UNIQUE)
-    assurance_ids: list[UUID] = Field(
-        default_factory=list, max_length=500, json_schema_extra=UNIQUE
-    )
-
-    _distinct = field_validator("permit_ids", "assurance_ids")(distinct)
+    permit_ids: Distinct(UUID) = Field(default_factory=list, max_length=500)  # type: ignore[valid-type]
+    assurance_ids: Distinct(UUID) = Field(default_factory=list, max_length=500)  # type: ignore[valid-type]
 
 
 class MessageCreate(Input):

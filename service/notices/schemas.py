@@ -4,9 +4,9 @@ from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
-from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
-from service.api.types import UNIQUE, Input, Output, Text, Update
+from service.api.types import Distinct, Input, Output, Text, Update
 from service.permits.schemas import PermitStatus
 
 NoticeKind = Literal["suspension", "cancellation", "reinstatement", "general"]
@@ -24,29 +24,19 @@ DRAFT_EXAMPLE = {
 }
 
 
-def distinct(ids: list[UUID] | None) -> list[UUID] | None:
-    if ids is not None and len(set(ids)) != len(ids):
-        raise ValueError("lists the same id twice")
-    return ids
-
-
 class NoticeCreate(Input):
     """A decision notice as its drafter writes it; it stays a draft until an approver issues it."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [DRAFT_EXAMPLE]})
 
     kind: NoticeKind
-    permit_ids: list[UUID] = Field(default_factory=list, max_length=500, json_schema_extra=UNIQUE)
+    permit_ids: Distinct(UUID) = Field(default_factory=list, max_length=500)  # type: ignore[valid-type]
     summary: Text(500)  # type: ignore[valid-type]
     rationale: Text(20000)  # type: ignore[valid-type]
     legal_basis: Text(1000)  # type: ignore[valid-type]
-    breached_assurance_ids: list[UUID] = Field(
-        default_factory=list, max_length=500, json_schema_extra=UNIQUE
-    )
+    breached_assurance_ids: Distinct(UUID) = Field(default_factory=list, max_length=500)  # type: ignore[valid-type]
     supersedes_id: UUID | None = None
     classification: Text(40) = "UNCLASSIFIED"  # type: ignore[valid-type]
-
-    check_distinct = field_validator("permit_ids", "breached_assurance_ids")(distinct)
 
     @model_validator(mode="after")
     def names_permits(self) -> NoticeCreate:
@@ -65,17 +55,13 @@ class NoticeUpdate(Update):
     )
 
     kind: NoticeKind | None = None
-    permit_ids: list[UUID] | None = Field(default=None, max_length=500, json_schema_extra=UNIQUE)
+    permit_ids: Distinct(UUID) | None = Field(default=None, max_length=500)  # type: ignore[valid-type]
     summary: Text(500) | None = None  # type: ignore[valid-type]
     rationale: Text(20000) | None = None  # type: ignore[valid-type]
     legal_basis: Text(1000) | None = None  # type: ignore[valid-type]
-    breached_assurance_ids: list[UUID] | None = Field(
-        default=None, max_length=500, json_schema_extra=UNIQUE
-    )
+    breached_assurance_ids: Distinct(UUID) | None = Field(default=None, max_length=500)  # type: ignore[valid-type]
     supersedes_id: UUID | None = None
     classification: Text(40) | None = None  # type: ignore[valid-type]
-
-    check_distinct = field_validator("permit_ids", "breached_assurance_ids")(distinct)
 
 
 class NoticeIssue(Input):

@@ -12,7 +12,7 @@ from pydantic import (
     field_validator,
 )
 
-from service.api.types import UNIQUE, Input, Output, Text, Update
+from service.api.types import Distinct, Input, Output, Text, Update
 from service.auth.principal import SCOPES
 
 OrgKind = Literal["licensing_authority", "counterpart_ministry", "observer"]
@@ -49,12 +49,9 @@ class OrganizationRead(Output):
     created_at: datetime
 
 
-def unique(values: list[str] | None) -> list[str] | None:
-    if values is None:  # an update's explicit null, refused by no_nulls with a 422
-        return None
-    if len(set(values)) != len(values):
-        raise ValueError("must not repeat a value")
-    return sorted(values)
+def in_order(values: list[str] | None) -> list[str] | None:
+    """Roles and scopes are kept sorted (an update's explicit null is refused by Update)."""
+    return None if values is None else sorted(values)
 
 
 class UserCreate(Input):
@@ -76,9 +73,9 @@ class UserCreate(Input):
     username: Username
     display_name: Text(200)  # type: ignore[valid-type]
     password: Password
-    roles: list[Role] = Field(min_length=1, max_length=5, json_schema_extra=UNIQUE)
+    roles: Distinct(Role) = Field(min_length=1, max_length=5)  # type: ignore[valid-type]
 
-    _unique_roles = field_validator("roles")(unique)
+    _unique_roles = field_validator("roles")(in_order)
 
 
 class UserUpdate(Update):
@@ -86,10 +83,10 @@ class UserUpdate(Update):
 
     display_name: Text(200) | None = None  # type: ignore[valid-type]
     password: Password | None = None
-    roles: list[Role] | None = Field(None, min_length=1, max_length=5, json_schema_extra=UNIQUE)
+    roles: Distinct(Role) | None = Field(None, min_length=1, max_length=5)  # type: ignore[valid-type]
     active: StrictBool | None = None
 
-    _unique_roles = field_validator("roles")(unique)
+    _unique_roles = field_validator("roles")(in_order)
 
 
 class UserRead(Output):
@@ -118,11 +115,9 @@ class ClientCreate(Input):
 
     organization_id: UUID
     name: Text(200)  # type: ignore[valid-type]
-    scopes: list[Scope] = Field(  # type: ignore[valid-type]
-        min_length=1, max_length=len(SCOPES), json_schema_extra=UNIQUE
-    )
+    scopes: Distinct(Scope) = Field(min_length=1, max_length=len(SCOPES))  # type: ignore[valid-type]
 
-    _unique_scopes = field_validator("scopes")(unique)
+    _unique_scopes = field_validator("scopes")(in_order)
 
 
 class ClientRead(Output):

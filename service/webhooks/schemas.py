@@ -12,10 +12,9 @@ from pydantic import (
     Field,
     StrictBool,
     StringConstraints,
-    field_validator,
 )
 
-from service.api.types import STRIPPED, UNIQUE, Input, Output, Text, Update, no_control_characters
+from service.api.types import STRIPPED, Distinct, Input, Output, Text, Update, no_control_characters
 from service.db import utcnow
 from service.webhooks import policies
 
@@ -29,12 +28,6 @@ def known_event_type(value: str) -> str:
             f"unknown event type {value!r}: name one (notice.issued) or a family (notice.*)"
         )
     return value
-
-
-def distinct(values: list[Any] | None) -> list[Any] | None:
-    if values is not None and len(set(values)) != len(values):
-        raise ValueError("must not repeat a value")
-    return values
 
 
 def rfc3339(value: Any) -> Any:
@@ -67,21 +60,19 @@ EventType = Annotated[
     str, StringConstraints(min_length=1, max_length=64), AfterValidator(known_event_type)
 ]
 EventTypes = Annotated[
-    list[EventType],
+    Distinct(EventType),
     Field(
         min_length=1,
         max_length=50,
-        json_schema_extra=UNIQUE,
         description="Exact types (`notice.issued`) or families (`notice.*`); see `/events` "
         "for the types. Observers receive `permit.*` and `notice.*` only.",
         examples=[["notice.*", "permit.status_changed"]],
     ),
 ]
 DialogueIds = Annotated[
-    list[UUID],
+    Distinct(UUID),
     Field(
         max_length=100,
-        json_schema_extra=UNIQUE,
         description="Only events of these dialogues (yours); empty: every dialogue of yours.",
     ),
 ]
@@ -106,8 +97,6 @@ class WebhookCreate(Input):
     description: Description = ""  # type: ignore[valid-type]
     enabled: StrictBool = True
 
-    _distinct = field_validator("event_types", "dialogue_ids")(distinct)
-
 
 class WebhookUpdate(Update):
     """Fields to change; those left out stay as they are."""
@@ -123,8 +112,6 @@ class WebhookUpdate(Update):
     enabled: StrictBool | None = Field(
         None, description="`true` on a disabled webhook re-enables it and clears why it stopped."
     )
-
-    _distinct = field_validator("event_types", "dialogue_ids")(distinct)
 
 
 WEBHOOK_EXAMPLE = CREATE_EXAMPLE | {
