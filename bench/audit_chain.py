@@ -1,21 +1,21 @@
 """A valid audit chain of any length, built in bulk and kept as a template for the next run.
 
 The entries look like the service's own (users of three organizations acting in five dialogues,
-small ``details``, some with unicode and floats) and are hashed with the service's
-``chain_hash``, so ``entente audit verify`` accepts them. PostgreSQL gets them by COPY into a
-template database; SQLite by ``executemany`` into a file that is copied for each run.
+small ``details``, some with unicode and floats) and are written and hashed with the service's
+``canonical`` and ``link``, so ``entente audit verify`` accepts them. PostgreSQL gets them by
+COPY into a template database; SQLite by ``executemany`` into a file copied for each run.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import shutil
 import sqlite3
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import NamedTuple
 
 import asyncpg
@@ -23,11 +23,10 @@ from sqlalchemy import create_engine, insert, update
 
 from bench.processes import POSTGRES, ROOT, admin_sql
 from service import migrate
-from service.audit.chain import chain_hash, plain_json
+from service.audit.chain import canonical, link, plain_json
 from service.audit.models import GENESIS_HASH, AuditEntry, AuditHead
 
 CACHE = ROOT / "bench" / "results" / "cache"
-COLUMNS = [column.name for column in AuditEntry.__table__.columns]
 ACTIONS = (
     "consultation.message_posted",
     "permit.registered",
@@ -39,20 +38,11 @@ ACTIONS = (
 
 
 class Entry(NamedTuple):
+    """An entry as stored: the database generates the other columns from ``canonical``."""
+
     seq: int
-    at: datetime
-    actor_type: str
-    actor_id: uuid.UUID | None
-    actor_name: str | None
-    org_id: uuid.UUID | None
-    action: str
-    entity_type: str | None
-    entity_id: str | None
-    dialogue_id: uuid.UUID | None
-    request_id: str | None
-    client_addr: str | None
-    details: dict
     prev_hash: str
+    canonical: str
     hash: str
 
 
@@ -80,7 +70,7 @@ def entries(count: int) -> Iterator[Entry]:
     prev_hash = GENESIS_HASH
     for seq in range(1, count + 1):
         user = seq % len(USERS)
-        draft = Entry(
+        fields = SimpleNamespace(
             seq=seq,
             at=START + timedelta(seconds=seq * 2.5, microseconds=seq % 997),
             actor_type="user",
@@ -94,11 +84,11 @@ def entries(count: int) -> Iterator[Entry]:
             request_id=f"{seq:032x}",
             client_addr="127.0.0.1",
             details=details_of(seq),
-            prev_hash=prev_hash,
-            hash="",
         )
-        prev_hash = chain_hash(prev_hash, draft)
-        yield draft._replace(hash=prev_hash)
+        text = canonical(fields).decode()
+        entry = Entry(seq, prev_hash, text, link(prev_hash, text))
+        prev_hash = entry.hash
+        yield entry
 
 
 def batches(count: int, size: int = 50_000) -> Iterator[list[Entry]]:
@@ -176,8 +166,9 @@ async def fill_postgres(name: str, count: int) -> None:
     try:
         head = GENESIS_HASH
         for batch in batches(count):
-            records = [(*entry[:-3], json.dumps(entry.details), *entry[-2:]) for entry in batch]
-            await connection.copy_records_to_table("audit_entry", records=records, columns=COLUMNS)
+            await connection.copy_records_to_table(
+                "audit_entry", records=batch, columns=Entry._fields
+            )
             head = batch[-1].hash
         await connection.execute("UPDATE audit_head SET seq = $1, hash = $2", count, head)
         await connection.execute("VACUUM ANALYZE audit_entry")

@@ -3,9 +3,10 @@
 Bench only; the product has no such switch. ``python -m bench.unchained serve --port N`` runs the
 real CLI after replacing ``service.journal.record`` (called by the unit of work right before
 COMMIT) with one that inserts the same entries plainly: no ``audit_head`` lock, no read of the
-tip, no canonical JSON, no hash, no move of the head. Everything else (the entries themselves,
-the outbox, the commit) stays. The entries get numbers far above the chain that the project
-server appends to on the same database, and a placeholder where the hashes go.
+tip, no hash, no move of the head. The canonical JSON stays (an entry's columns are generated from
+it), and so does everything else (the outbox, the commit). The entries get numbers far above the
+chain that the project server appends to on the same database, and a placeholder where the hashes
+go.
 """
 
 from __future__ import annotations
@@ -13,11 +14,13 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Sequence
+from types import SimpleNamespace
 
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service import journal
+from service.audit.chain import canonical
 from service.audit.models import AuditEntry
 from service.audit.service import PendingEntry, RequestContext, new_entry
 from service.events.service import PendingEvent
@@ -36,9 +39,11 @@ async def record_unchained(
     rows = []
     for item in pending:
         item.resolve()
-        row = new_entry(next(NUMBERS), item, context)
-        row["prev_hash"] = row["hash"] = f"{row['seq']:064x}"
-        rows.append(row)
+        seq = next(NUMBERS)
+        text = canonical(SimpleNamespace(**new_entry(seq, item, context))).decode()
+        rows.append(
+            {"seq": seq, "prev_hash": f"{seq:064x}", "canonical": text, "hash": f"{seq:064x}"}
+        )
     if rows:
         await connection.execute(insert(AuditEntry.__table__), rows)
     await chained_record(connection, [], events, context)

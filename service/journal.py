@@ -35,6 +35,8 @@ EVENTS = OutboxEvent.__table__
 AUDIT_HEAD = AuditHead.__table__
 OUTBOX_HEAD = OutboxHead.__table__
 EVENT_COLUMNS = ("id", "type", "occurred_at", "dialogue_id", "organization_id", "data")
+# What is written of an entry; the database generates the rest from ``canonical``.
+ENTRY_COLUMNS = ("seq", "prev_hash", "canonical", "hash")
 # The audit head's hash moved on to the last new entry's (``:head_hash``).
 MOVE_AUDIT_HEAD = (
     update(AUDIT_HEAD)
@@ -66,7 +68,7 @@ async def record(
 
 def fits_one_statement(entries: list[dict[str, Any]], events: Sequence[PendingEvent]) -> bool:
     """Few enough rows for one statement's parameters (PostgreSQL takes at most 32,767)."""
-    return len(entries) * len(ENTRIES.columns) + len(events) * len(EVENT_COLUMNS) < 30_000
+    return len(entries) * len(ENTRY_COLUMNS) + len(events) * len(EVENT_COLUMNS) < 30_000
 
 
 def bump_outbox_head(count: int) -> Any:
@@ -108,9 +110,10 @@ def one_statement_of_shape(entry_count: int, event_count: int) -> Any:
     """
     ctes = []
     if entry_count:
-        names = [c.name for c in ENTRIES.columns]
-        rows = [bound_select(ENTRIES, f"entry{n}_", names) for n in range(entry_count)]
-        new_entries = insert(ENTRIES).from_select(names, union_all(*rows)).cte("new_entries")
+        rows = [bound_select(ENTRIES, f"entry{n}_", ENTRY_COLUMNS) for n in range(entry_count)]
+        new_entries = (
+            insert(ENTRIES).from_select(ENTRY_COLUMNS, union_all(*rows)).cte("new_entries")
+        )
         if not event_count:
             return MOVE_AUDIT_HEAD.add_cte(new_entries)
         ctes = [new_entries, MOVE_AUDIT_HEAD.cte("moved_head")]

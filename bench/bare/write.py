@@ -4,8 +4,8 @@
 
 1. the ``consultation_message`` row (same columns, the body's SHA-256);
 2. the ``audit_entry`` row, numbered and chained after ``audit_head`` (``UPDATE ... RETURNING``
-   takes the head's row lock as the project's ``SELECT ... FOR UPDATE`` does), its hash by the
-   project's own ``service.audit.chain.chain_hash``, then the head moved on;
+   takes the head's row lock as the project's ``SELECT ... FOR UPDATE`` does), its canonical JSON
+   and hash by the project's own ``service.audit.chain``, then the head moved on;
 3. the ``outbox_event`` row, numbered after ``outbox_head`` the same way.
 
 What it leaves out, on purpose (the least the write needs): no access check or row lock on the
@@ -30,7 +30,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bench.bare.common import Claims, Engine, writer
-from service.audit.chain import chain_hash
+from service.audit.chain import canonical, link
 from service.audit.models import AuditEntry, AuditHead
 from service.consultations.models import Consultation, Message
 from service.events.models import OutboxEvent, OutboxHead
@@ -113,8 +113,8 @@ def audit_row(seq: int, prev_hash: str, message: dict) -> dict:
             "response_requested_by": None,
         },
     }
-    entry["hash"] = chain_hash(prev_hash, SimpleNamespace(**entry))
-    return {**entry, "prev_hash": prev_hash}
+    text = canonical(SimpleNamespace(**entry)).decode()
+    return {"seq": seq, "prev_hash": prev_hash, "canonical": text, "hash": link(prev_hash, text)}
 
 
 def outbox_row(seq: int, message: dict) -> dict:

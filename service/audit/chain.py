@@ -46,7 +46,12 @@ def canonical(entry: Any) -> bytes:
 
 
 def chain_hash(prev_hash: str, entry: Any) -> str:
-    return hashlib.sha256(prev_hash.encode("ascii") + canonical(entry)).hexdigest()
+    return link(prev_hash, canonical(entry).decode())
+
+
+def link(prev_hash: str, canonical: str) -> str:
+    """The hash of an entry whose canonical JSON is ``canonical``, after ``prev_hash``."""
+    return hashlib.sha256((prev_hash + canonical).encode()).hexdigest()
 
 
 def plain_json(details: dict[str, Any] | None) -> dict[str, Any]:

@@ -23,8 +23,8 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from service.audit import stored
-from service.audit.chain import chain_hash, plain_json
-from service.audit.models import GENESIS_HASH, AuditEntry, AuditHead
+from service.audit.chain import canonical, link, plain_json
+from service.audit.models import GENESIS_HASH, AuditHead
 from service.db import utcnow
 
 
@@ -80,16 +80,18 @@ async def chain(
 ) -> list[dict[str, Any]]:
     """The rows of ``pending``, numbered after the chain's tip and each linked to the one before.
 
-    The caller inserts them and moves the head's hash to the last one's (``service.journal``).
+    A row is the entry's canonical JSON and its hash; the database generates the other columns
+    from the JSON. The caller inserts them and moves the head's hash to the last one's
+    (``service.journal``).
     """
     last, prev_hash = (await connection.execute(RESERVE, {"count": len(pending)})).one()
     rows = []
     for seq, item in enumerate(pending, start=last - len(pending) + 1):
         item.resolve()
-        row = new_entry(seq, item, context)
-        row["prev_hash"] = prev_hash
-        row["hash"] = prev_hash = chain_hash(prev_hash, SimpleNamespace(**row))
-        rows.append(row)
+        text = canonical(SimpleNamespace(**new_entry(seq, item, context))).decode()
+        hash_ = link(prev_hash, text)
+        rows.append({"seq": seq, "prev_hash": prev_hash, "canonical": text, "hash": hash_})
+        prev_hash = hash_
     return rows
 
 
@@ -135,56 +137,33 @@ async def verify(session: AsyncSession, *, batch: int = 10_000) -> Verification:
     """Recompute the whole chain; name the first entry that does not follow from its predecessor.
 
     Rows come straight from the driver in batches of ``batch`` (the next one is fetched while
-    this one is hashed) and are hashed on a fast path (``stored``); a row it cannot confirm is
-    read again as an entry and checked the slow way, which alone decides that it is broken.
+    this one is checked, ``audit.stored``).
     """
-    connection = await session.connection()
-    reader = await stored.Reader.of(connection, batch)
+    reader = await stored.Reader.of(await session.connection(), batch)
     progress = Progress()
     async for rows in reader.batches():
-        broken = await check_batch(session, reader, rows, progress)
-        if broken:
-            return broken
+        intact = stored.first_broken(
+            rows, reader.postgres, progress.expected_seq, progress.prev_hash
+        )
+        if intact:
+            last = rows[intact - 1]
+            progress.passed(last[stored.SEQ], last[stored.HASH], intact)
+        if intact < len(rows):
+            await reader.close()
+            return verdict(rows[intact], progress)
     return await check_head(session, progress.count, progress.expected_seq, progress.prev_hash)
 
 
-async def check_batch(
-    session: AsyncSession,
-    reader: stored.Reader,
-    rows: Sequence[Any],
-    progress: Progress,
-) -> Verification | None:
-    start = 0
-    while start < len(rows):
-        end = start + stored.first_suspect(
-            rows[start:] if start else rows,
-            reader.postgres,
-            progress.expected_seq,
-            progress.prev_hash,
-        )
-        if end > start:
-            progress.passed(rows[end - 1][stored.SEQ], rows[end - 1][stored.HASH], end - start)
-        if end == len(rows):
-            return None
-        await reader.quiet()
-        entry = await session.get(AuditEntry, rows[end][stored.SEQ], populate_existing=True)
-        reason = broken_link(entry, progress.expected_seq, progress.prev_hash)
-        if reason:
-            first = min(entry.seq, progress.expected_seq)
-            return Verification(False, progress.count, first, reason)
-        progress.passed(entry.seq, entry.hash)
-        start = end + 1
-    return None
-
-
-def broken_link(row: AuditEntry, expected_seq: int, prev_hash: str) -> str | None:
-    if row.seq != expected_seq:
-        return f"entry {expected_seq} is missing"
-    if row.prev_hash != prev_hash:
-        return "prev_hash does not match the preceding entry"
-    if chain_hash(prev_hash, row) != row.hash:
-        return "content does not match its hash"
-    return None
+def verdict(row: stored.Row, progress: Progress) -> Verification:
+    """On the first row that does not follow from the one before it."""
+    expected = progress.expected_seq
+    if row[stored.SEQ] != expected:
+        reason = f"entry {expected} is missing"
+    elif row[stored.PREV_HASH] != progress.prev_hash:
+        reason = "prev_hash does not match the preceding entry"
+    else:
+        reason = "content does not match its hash"
+    return Verification(False, progress.count, min(row[stored.SEQ], expected), reason)
 
 
 async def check_head(

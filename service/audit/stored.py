@@ -1,93 +1,37 @@
-"""Hashing entries straight from their stored columns, so that verification is fast.
+"""Reading the chain for verification straight from the driver, in batches.
 
-``chain.canonical`` works on ORM objects; building one per row and encoding it with ``json``
-caps verification near 30,000 entries/s. Here rows come from the driver as plain values. On
-PostgreSQL the server renders each entry's canonical JSON around ``details`` (``to_json``
-quotes strings exactly as ``json.dumps`` does with ``ensure_ascii=False``); on SQLite, whose
-string functions are slower than Python, Python renders it with orjson. Either way ``details``
-is re-encoded with orjson (sorted keys), checked by ``exact``, and the whole is hashed.
-
-This is a fast path only. An entry it cannot confirm is read again as an ORM object and
-checked the slow way (``chain.chain_hash``), which alone decides that an entry is broken. A fast
-match means the rendered bytes equal those the service hashed; every rendering here is
-one-to-one on what it accepts (anything else renders as NULL), so the stored values are the
-ones the service wrote, for which the slow way matches too.
+Each entry stores the bytes its hash covers (``canonical``), so checking an entry is one
+SHA-256 over ``prev_hash ‖ canonical`` and two comparisons. On PostgreSQL the server computes
+the SHA-256 of each row (``sha256``, in C, beside the data) and sends back whether it matches;
+on SQLite Python's ``hashlib`` does it. SQLAlchemy's result layer would cost more than the
+hashing, so rows come from the driver's own calls.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
-import re
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-import orjson
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-# Canonical key order (sorted); ``details`` sits between the two groups.
-BEFORE_DETAILS = ("action", "actor_id", "actor_name", "actor_type", "at", "client_addr")
-AFTER_DETAILS = ("dialogue_id", "entity_id", "entity_type", "org_id", "request_id", "seq")
-UUIDS = {"actor_id", "org_id", "dialogue_id"}
-SEQ, HASH = 0, -1  # positions in a fetched row
+SEQ, PREV_HASH, HASH = 0, 1, 2  # positions in a fetched row; the fourth is checked per database
 
-NUMBER_WRITTEN_DIFFERENTLY = re.compile(rb"[:,\[]-?(?:0\.0000|\d+(?:\.\d+)?e(?:\+|-\d[,\]}]))")
-FAST_ERRORS = (orjson.JSONDecodeError, orjson.JSONEncodeError, TypeError, ValueError)
+POSTGRES_BATCH = (
+    "SELECT seq, prev_hash, hash,"
+    " encode(sha256(convert_to(prev_hash || canonical, 'UTF8')), 'hex') = hash"
+    " FROM audit_entry WHERE seq >= $1 ORDER BY seq LIMIT $2"
+)
+SQLITE_BATCH = (
+    "SELECT seq, prev_hash, hash, canonical FROM audit_entry WHERE seq >= ? ORDER BY seq LIMIT ?"
+)
 
 Row = Sequence[Any]
 
 
-def postgres_json(column: str) -> str:
-    if column == "at":
-        return """'"' || to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') || '"'"""
-    if column == "seq":
-        return "seq::text"
-    if column in UUIDS:
-        return f"""coalesce('"' || {column}::text || '"', 'null')"""
-    return f"coalesce(to_json({column})::text, 'null')"
-
-
-def members(json_of: Callable[[str], str], names: Sequence[str], opening: str) -> str:
-    parts = [
-        f"""'{opening if i == 0 else ","}"{name}":' || {json_of(name)}"""
-        for i, name in enumerate(names)
-    ]
-    return " || ".join(parts)
-
-
-def batch_sql(
-    json_of: Callable[[str], str], as_bytes: str, prev_hash: str, details: str, bounds: str
-) -> str:
-    """seq; prev_hash and the canonical JSON up to ``details``; ``details`` as stored; the
-    rest of the canonical JSON; hash."""
-    head = f"""{prev_hash} || {members(json_of, BEFORE_DETAILS, "{")} || ',"details":'"""
-    tail = f"""{members(json_of, AFTER_DETAILS, ",")} || '}}'"""
-    return (
-        f"SELECT seq, {as_bytes.format(head)}, {as_bytes.format(details)},"  # noqa: S608
-        f" {as_bytes.format(tail)}, hash FROM audit_entry {bounds}"
-    )
-
-
-POSTGRES_BATCH = batch_sql(
-    postgres_json,
-    "convert_to({}, 'UTF8')",
-    "prev_hash",
-    "details::text",
-    "WHERE seq >= $1 ORDER BY seq LIMIT $2",
-)
-# SQLite's own string functions would cost more than Python's work on the stored values.
-SQLITE_BATCH = (
-    "SELECT seq, prev_hash, action, actor_id, actor_name, actor_type, at, client_addr, details,"
-    " dialogue_id, entity_id, entity_type, org_id, request_id, hash"
-    " FROM audit_entry WHERE seq >= ? ORDER BY seq LIMIT ?"
-)
-
-
 class Reader:
-    """Batches of rendered rows in chain order, the next fetched while this one is checked.
-
-    It uses the driver's own calls: SQLAlchemy's result layer would cost more than the hashing.
-    """
+    """Batches of rows in chain order, the next fetched while this one is checked."""
 
     def __init__(self, driver: Any, dialect: str, size: int) -> None:
         self.driver = driver
@@ -117,93 +61,25 @@ class Reader:
             yield rows
             rows = await self.ahead if self.ahead else []
 
-    async def quiet(self) -> None:
-        """Wait for the batch being fetched, so the connection can serve another query."""
+    async def close(self) -> None:
+        """Wait for a batch still being fetched, so the connection can serve another query."""
         if self.ahead:
             await asyncio.wait([self.ahead])
 
 
-def canonical_details(stored: bytes) -> bytes:
-    return exact(orjson.dumps(orjson.loads(stored), option=orjson.OPT_SORT_KEYS))
-
-
-def exact(details: bytes) -> bytes:
-    """``details`` if json would have written them byte for byte the same; else ValueError.
-
-    orjson reads integers from 2**64 as floats (json keeps them exact) and then writes them with
-    ``e+`` (the service stores no float that large: ``plain_json``); it writes 1e-05 as
-    ``0.00001`` and 1e-07 as ``1e-7``. Strings that merely look like these cost a slow check.
-    """
-    suspicious = b"e+" in details or b"e-" in details or b"0.0000" in details
-    if suspicious and NUMBER_WRITTEN_DIFFERENTLY.search(details):
-        raise ValueError("a number orjson may write differently")
-    return details
-
-
-def postgres_hashed(row: Row, prev: bytes) -> bytes:
-    """What was hashed, from (seq, prev_hash and the JSON up to details, details, the rest)."""
-    head = row[1]
-    if head is None or head[:64] != prev:
-        raise ValueError("not linked to the preceding entry")
-    return head + canonical_details(row[2]) + row[3]
-
-
-def sqlite_hashed(row: Row, prev: bytes) -> bytes:
-    """What was hashed, from the values as SQLite stores them: times as
-    ``YYYY-MM-DD HH:MM:SS.ffffff``, UUIDs as 32 hex digits, ``details`` as JSON text."""
-    (_, prev_hash, action, actor_id, actor_name, actor_type, at, client_addr, details) = row[:9]
-    if prev_hash != prev.decode() or len(at) != 26 or at[10] != " ":
-        raise ValueError("not linked, or not a time as SQLite stores it")
-    fields = {
-        "action": action,
-        "actor_id": uuid_text(actor_id),
-        "actor_name": actor_name,
-        "actor_type": actor_type,
-        "at": f"{at[:10]}T{at[11:]}Z",
-        "client_addr": client_addr,
-        "details": orjson.Fragment(canonical_details(details)),
-        "dialogue_id": uuid_text(row[9]),
-        "entity_id": row[10],
-        "entity_type": row[11],
-        "org_id": uuid_text(row[12]),
-        "request_id": row[13],
-        "seq": row[0],
-    }
-    return prev + orjson.dumps(fields)  # the keys are in canonical order already
-
-
-KNOWN_UUIDS: dict[str, str] = {}
-
-
-def uuid_text(stored: str | None) -> str | None:
-    """``0123…`` (32 hex digits) as ``01234567-89ab-…``; the few actors, organizations and
-    dialogues recur, so the answers are remembered."""
-    if stored is None:
-        return None
-    text = KNOWN_UUIDS.get(stored)
-    if text is None:
-        if len(stored) != 32:
-            raise ValueError("not a UUID as SQLite stores it")
-        text = f"{stored[:8]}-{stored[8:12]}-{stored[12:16]}-{stored[16:20]}-{stored[20:]}"
-        if len(KNOWN_UUIDS) > 100_000:
-            KNOWN_UUIDS.clear()
-        KNOWN_UUIDS[stored] = text
-    return text
-
-
-def first_suspect(rows: Sequence[Row], postgres: bool, expected_seq: int, prev_hash: str) -> int:
-    """The index of the first row the fast path cannot confirm (``len(rows)`` if none)."""
-    sha256, hashed_of = hashlib.sha256, postgres_hashed if postgres else sqlite_hashed
-    prev = prev_hash.encode()
-    for index, row in enumerate(rows):
-        if row[0] != expected_seq:
+def first_broken(rows: Sequence[Row], postgres: bool, expected_seq: int, prev_hash: str) -> int:
+    """The index of the first row that does not follow from its predecessor (``len(rows)`` if
+    none)."""
+    for index, (seq, prev, hash_, checked) in enumerate(rows):
+        if seq != expected_seq or prev != prev_hash:
             return index
-        try:
-            hashed = hashed_of(row, prev)
-        except FAST_ERRORS:
+        if not (checked is True if postgres else hashes_to(prev, checked, hash_)):
             return index
-        hash_ = row[-1]
-        if sha256(hashed).hexdigest() != hash_:
-            return index
-        prev, expected_seq = hash_.encode(), expected_seq + 1
+        prev_hash, expected_seq = hash_, expected_seq + 1
     return len(rows)
+
+
+def hashes_to(prev_hash: str, canonical: Any, hash_: str) -> bool:
+    if not isinstance(canonical, str):
+        return False
+    return hashlib.sha256((prev_hash + canonical).encode()).hexdigest() == hash_

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
 
+from service.audit.chain import canonical, link
 from service.audit.models import AuditEntry, AuditHead
 from tests.factories import PASSWORD
 
@@ -40,9 +43,15 @@ async def head(database) -> tuple[int, str]:
     return row.seq, row.hash
 
 
-async def rewrite(database, seq: int, **values: Any) -> None:
+async def rewrite(database, seq: int, rehash: bool = False, **values: Any) -> None:
+    """Edit an entry's fields as an intruder would: in the JSON its columns are generated from
+    (the columns themselves cannot be written). ``rehash`` also gives it a matching hash."""
     async with database.sessions() as session:
-        await session.execute(update(AuditEntry).where(AuditEntry.seq == seq).values(**values))
+        entry = await session.get(AuditEntry, seq)
+        fields = json.loads(entry.canonical) | values
+        text = canonical(SimpleNamespace(**fields)).decode()
+        new = {"canonical": text} | ({"hash": link(entry.prev_hash, text)} if rehash else {})
+        await session.execute(update(AuditEntry).where(AuditEntry.seq == seq).values(**new))
         await session.commit()
 
 

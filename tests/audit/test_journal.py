@@ -56,4 +56,5 @@ async def test_a_change_too_large_for_one_statement_is_written_in_several(
 
 def test_the_parameter_budget_of_one_statement():
     assert journal.fits_one_statement([{}] * 500, [object()] * 500)
-    assert not journal.fits_one_statement([{}] * 2000, [object()] * 0)
+    assert journal.fits_one_statement([{}] * 2000, [object()] * 0)  # 4 parameters an entry
+    assert not journal.fits_one_statement([{}] * 8000, [object()] * 0)

@@ -1,7 +1,13 @@
 """What the database stores hashes as it did in memory, on SQLite and PostgreSQL alike."""
 
-import pytest
+import json
+from uuid import uuid4
 
+import pytest
+from sqlalchemy import select
+
+from service.audit.chain import canonical
+from service.audit.models import AuditEntry
 from service.uow import UnitOfWork
 from tests.audit.helpers import verify
 
@@ -24,3 +30,14 @@ async def test_stored_entry_still_verifies(client, world, app, details):
         tx.audit("test.awkward", details=details)
     result = await verify(client, world.auditor)
     assert result["valid"] is True, result
+
+
+@pytest.mark.parametrize("details", AWKWARD_DETAILS)
+async def test_columns_read_back_what_was_hashed(app, details):
+    """The generated columns hold the hashed JSON's values, in each database's own types."""
+    async with UnitOfWork(app.state.database).transaction() as tx:
+        tx.audit("test.awkward", details=details, dialogue_id=uuid4(), entity_id="é 🛰")
+    async with app.state.database.sessions() as session:
+        entry = await session.scalar(select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(1))
+    assert canonical(entry).decode() == entry.canonical
+    assert entry.details == json.loads(entry.canonical)["details"]

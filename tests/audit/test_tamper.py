@@ -3,9 +3,9 @@
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.exc import DBAPIError
 
-from service.audit.chain import chain_hash
 from service.audit.models import AuditEntry
 from tests.audit.helpers import entry_count, remove, rewrite, verify
 
@@ -55,12 +55,18 @@ async def test_backdated_entry_is_named(client, world, app, chain):
 
 async def test_rehashed_entry_breaks_its_successor(client, world, app, chain):
     seq = chain // 2
-    async with app.state.database.sessions() as session:
-        entry = await session.get(AuditEntry, seq)
-        entry.details = {"forged": True}
-        entry.hash = chain_hash(entry.prev_hash, entry)
-        await session.commit()
+    await rewrite(app.state.database, seq, rehash=True, details={"forged": True})
     assert await broken_at(client, world) == seq + 1
+
+
+@pytest.mark.parametrize("column", ["action", "details", "at", "actor_id"])
+async def test_columns_cannot_be_edited_apart_from_what_was_hashed(app, chain, column):
+    """The columns are generated from the hashed JSON: the database refuses to write them."""
+    async with app.state.database.sessions() as session:
+        value = await session.scalar(select(getattr(AuditEntry, column)).where(AuditEntry.seq == 1))
+        edit = update(AuditEntry).where(AuditEntry.seq == 1).values({column: value})
+        with pytest.raises(DBAPIError, match=r"generated column|can only be updated to DEFAULT"):
+            await session.execute(edit)
 
 
 async def test_deleted_middle_entry_is_named(client, world, app, chain):

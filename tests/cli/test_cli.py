@@ -16,6 +16,11 @@ from service.config import Settings
 from service.db import build_engine
 
 ROOT = Path(__file__).resolve().parents[2]
+# An intruder's edit of entry 5's action, in the hashed JSON its columns are generated from.
+FORGE_ACTION = (
+    'UPDATE audit_entry SET canonical = replace(canonical, \'"action":"\', \'"action":"x\')'
+    " WHERE seq = 5"
+)
 INIT = [
     "init",
     "--org-code",
@@ -96,7 +101,7 @@ async def test_audit_verify_names_the_first_tampered_entry(entente):
     intact = entente("audit", "verify")
     assert intact.returncode == 0, intact.stderr
     assert "audit chain valid" in intact.stdout
-    await execute(entente.url, "UPDATE audit_entry SET action = 'user.deleted' WHERE seq = 5")
+    await execute(entente.url, FORGE_ACTION)
     broken = entente("audit", "verify")
     assert broken.returncode == 1
     assert "BROKEN at entry 5" in broken.stderr
