@@ -61,4 +61,8 @@ READ_DIALOGUES_ONLY = "This client lacks dialogues:read."
 
 
 def can_read_audit(caller: Principal) -> bool:
+    # Observers get no audit trail (SPEC 2): they have no auditors, and their systems' audit:read
+    # must not open what their people cannot.
+    if caller.org_kind == "observer":
+        return False
     return caller.has_role("auditor") or caller.has_scope("audit:read")

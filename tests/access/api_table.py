@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.access.callers import AUT, CTP, OBS, Caller
+from tests.access.callers import AUT, CTP, OBS, OUT, Caller
 from tests.access.rules import (
     ADMINS,
     ALL_SIDES,
@@ -94,6 +94,7 @@ ORGANIZATION = {"code": "DE-BAFA", "name": "Federal Office", "country": "DE", "k
 COUNTERPART_ADMINS = members(CTP, "admin") | HOST_ADMIN
 ITSELF = Who("the user itself", lambda caller: caller.name == "ctp_diplomat")
 WEBHOOK_MANAGERS = granted("admin", scope="webhooks:manage")
+AUDITORS = members((AUT, CTP, OUT), "auditor", scope="audit:read")
 
 
 def reads(kind: str, seen_by: Who = ALL_SIDES, **options: Any) -> Rule:
@@ -249,10 +250,10 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("GET", f"{NOTICE}/signed"): reads("notices"),
     # Events and the audit trail: each caller's own share of them.
     ("GET", f"{API}/events"): Rule(may=granted(scope="events:read")),
-    # SPEC gives observers no audit trail; an observer has no auditors (its people are officers
-    # and admins), and the entries a system holding audit:read reads are its own organization's.
-    ("GET", f"{API}/audit"): Rule(may=granted("auditor", scope="audit:read")),
-    ("GET", f"{API}/audit/verify"): Rule(may=granted("auditor", scope="audit:read")),
+    # SPEC gives observers no audit trail: they have no auditors, nor do their systems read it
+    # whatever scope they were given. An unrelated organization's auditors read their own.
+    ("GET", f"{API}/audit"): Rule(may=AUDITORS),
+    ("GET", f"{API}/audit/verify"): Rule(may=AUDITORS),
     # Webhooks: an organization's own, managed by its admins (SPEC 2, every side alike).
     ("POST", f"{API}/webhooks"): Rule(
         may=WEBHOOK_MANAGERS, ok=201, body={"url": URL, "event_types": ["notice.*"]}
