@@ -136,6 +136,8 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("GET", f"{API}/users/{{user_id}}"): Rule(
         sees=COUNTERPART_ADMINS | ITSELF, may=COUNTERPART_ADMINS | ITSELF
     ),
+    # Nor does SPEC give members self-service: the user itself sees its record but changes it
+    # through an admin (403), as roles and deactivation must never be self-granted.
     ("PATCH", f"{API}/users/{{user_id}}"): Rule(
         sees=COUNTERPART_ADMINS | ITSELF, may=COUNTERPART_ADMINS, body={"display_name": "A. D."}
     ),

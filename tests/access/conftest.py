@@ -37,6 +37,7 @@ async def shared_app(database_url, signing_key_file, tmp_path_factory, shared_co
         password_grant=True,
         serve_worker=False,
         log_level="WARNING",  # a line per request, thousands of them, would cost seconds
+        user_token_ttl_seconds=3600,  # the world's tokens outlive a slow run of the matrix
     )
     database = BoundDatabase(shared_connection)
     async with running(create_app(admitting_loopback(settings), database=database)) as application:
