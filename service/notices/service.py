@@ -57,7 +57,9 @@ async def visible_notice(
         session, caller, DecisionNotice, notice_id, Action.READ_NOTICES, for_update=for_update
     )
     if notice.status == "draft" and standing.side is not Side.AUTHORITY:
-        raise NotFound(DecisionNotice.__tablename__, notice_id)
+        # Worded as for an id that does not exist, or the wording would betray the draft.
+        name = DecisionNotice.__tablename__
+        raise NotFound(name, notice_id, label=access.LABELS[name])
     return notice, standing
 
 

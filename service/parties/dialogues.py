@@ -111,6 +111,7 @@ async def visible_dialogue(session: AsyncSession, caller: Principal, dialogue_id
 async def get_dialogue(uow: UnitOfWork, caller: Principal, *, dialogue_id: UUID) -> DialogueRead:
     async with uow.reading() as session:
         dialogue = await visible_dialogue(session, caller, dialogue_id)
+        policies.require(policies.can_read_dialogues(caller), policies.READ_DIALOGUES_ONLY)
         observers = await repository.observer_ids(session, [dialogue.id])
     return view(caller, dialogue, observers[dialogue.id])
 
@@ -118,6 +119,7 @@ async def get_dialogue(uow: UnitOfWork, caller: Principal, *, dialogue_id: UUID)
 async def list_dialogues(
     uow: UnitOfWork, caller: Principal, *, limit: int, cursor: str | None
 ) -> tuple[list[DialogueRead], str | None]:
+    policies.require(policies.can_read_dialogues(caller), policies.READ_DIALOGUES_ONLY)
     async with uow.reading() as session:
         query = repository.visible_dialogues(caller)
         rows, next_cursor = await paginate(session, query, Dialogue, limit=limit, cursor=cursor)

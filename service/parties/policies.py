@@ -52,5 +52,17 @@ def side(org_id: UUID, authority_id: UUID, counterpart_id: UUID) -> str:
     return "counterpart" if org_id == counterpart_id else "observer"
 
 
+def can_read_dialogues(caller: Principal) -> bool:
+    """People read their organization's dialogues; its systems need ``dialogues:read``."""
+    return caller.is_user or caller.has_scope("dialogues:read")
+
+
+READ_DIALOGUES_ONLY = "This client lacks dialogues:read."
+
+
 def can_read_audit(caller: Principal) -> bool:
+    # Observers get no audit trail (SPEC 2): they have no auditors, and their systems' audit:read
+    # must not open what their people cannot.
+    if caller.org_kind == "observer":
+        return False
     return caller.has_role("auditor") or caller.has_scope("audit:read")

@@ -167,20 +167,20 @@ async def open_dialogue(body: DialogueCreate, caller: Caller, uow: CallerUoW) ->
     return await dialogue_service.open_dialogue(uow, caller, data=body)
 
 
-@router.get("/dialogues", tags=["dialogues"], responses=errors(401, 422))
+@router.get("/dialogues", tags=["dialogues"], responses=errors(401, 403, 422))
 async def list_dialogues(
     caller: Caller, uow: CallerUoW, limit: Limit = 50, cursor: Cursor = None
 ) -> Page[DialogueRead]:
-    """The dialogues your organization belongs to, oldest first."""
+    """The dialogues your organization belongs to, oldest first (API clients: `dialogues:read`)."""
     items, next_cursor = await dialogue_service.list_dialogues(
         uow, caller, limit=limit, cursor=cursor
     )
     return Page(items=items, next_cursor=next_cursor)
 
 
-@router.get("/dialogues/{dialogue_id}", tags=["dialogues"], responses=READ)
+@router.get("/dialogues/{dialogue_id}", tags=["dialogues"], responses=errors(401, 403, 404))
 async def get_dialogue(dialogue_id: UUID, caller: Caller, uow: CallerUoW) -> DialogueRead:
-    """A dialogue your organization belongs to, with your side in it."""
+    """A dialogue your organization belongs to, with your side in it (clients: `dialogues:read`)."""
     return await dialogue_service.get_dialogue(uow, caller, dialogue_id=dialogue_id)
 
 

@@ -11,6 +11,7 @@ from tests.api.support import assert_problem
 from tests.domain import add_permits
 from tests.factories import client_persona
 from tests.notices.helpers import audit_entries, draft, drafted_and_issued, notice_body
+from tests.webhooks import stable
 
 CLIENTS = {
     "aut_client": ("CA-GAC", sorted(SCOPES)),  # every scope there is: still never issues
@@ -104,6 +105,14 @@ async def test_an_outsider_cannot_tell_a_notice_from_a_random_id(app, client, wo
     assert {k: v for k, v in real_body.items() if k not in strip} == {
         k: v for k, v in fake_body.items() if k not in strip
     }
+
+
+async def test_a_counterpart_cannot_tell_a_draft_from_a_random_id(app, client, world):
+    _permits, drafted, _issued = await scene(app, client, world)
+    headers = world.diplomat.headers
+    real = await client.patch(f"/api/v1/notices/{drafted['id']}", json={}, headers=headers)
+    fake = await client.patch(f"/api/v1/notices/{uuid4()}", json={}, headers=headers)
+    assert stable(assert_problem(real, 404)) == stable(assert_problem(fake, 404))
 
 
 async def test_a_counterpart_probing_a_draft_is_audited(app, client, world):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.factories import audit_actions
+from tests.factories import audit_actions, client_persona
 
 
 def dialogue_body(world, authority="CA-GAC", counterpart="FR-MEAE", observers=()) -> dict:
@@ -135,3 +135,11 @@ async def test_only_the_authority_admin_adds_observers(client, world, persona):
         f"/api/v1/dialogues/{world.dialogue_id}", headers=world.officer.headers
     )
     assert observer_id not in dialogue.json()["observer_ids"]
+
+
+@pytest.mark.parametrize(("scopes", "status"), [(["dialogues:read"], 200), (["permits:read"], 403)])
+async def test_a_system_reads_dialogues_only_with_the_scope(app, client, world, scopes, status):
+    system = await client_persona(app, world, "TR-MFA", scopes)
+    listed = await client.get("/api/v1/dialogues", headers=system.headers)
+    one = await client.get(f"/api/v1/dialogues/{world.dialogue_id}", headers=system.headers)
+    assert (listed.status_code, one.status_code) == (status, status), listed.text

@@ -131,6 +131,7 @@ def test_auditors_and_audit_scoped_clients_read_the_audit():
         user(HOST, "admin"),
         user(AUTHORITY, "officer", "approver", "diplomat"),
         api_client(AUTHORITY, "permits:read", "permits:write"),
+        api_client(OBSERVER, "audit:read"),
     ],
 )
 def test_others_do_not_read_the_audit(caller):
