@@ -64,6 +64,7 @@ async def build_scene(
     ids |= {
         "officer": str(world.officer.id),
         "tr_admin": str(world.tr_admin.id),
+        "diplomat": str(world.diplomat.id),
         "their_user": str(world.other_auditor.id),
         "their_org": str(world.orgs["FR-MEAE"].id),
         "host_org": str(world.orgs["CA-GAC"].id),
