@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import unicodedata
+from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, Self
 
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     GetJsonSchemaHandler,
     StringConstraints,
@@ -66,6 +68,29 @@ def Distinct(item: Any) -> Any:
     """A list that refuses a repeated value (422), and says so in the document (``uniqueItems``).
     Its lengths are the field's own (``Field(max_length=...)``)."""
     return Annotated[list[item], AfterValidator(no_repeats), Documented(uniqueItems=True)]
+
+
+def rfc3339(value: Any) -> Any:
+    # Pydantic would also take a number of seconds; a time here is written as RFC 3339 text.
+    if isinstance(value, str | datetime):
+        return value
+    raise ValueError("must be an RFC 3339 time such as 2026-01-31T00:00:00Z")
+
+
+def in_utc(value: datetime) -> datetime:
+    """The instant in UTC, as the database keeps it. An offset can carry a time written within
+    years 1 to 9999 outside them in UTC (9999-12-31T23:00:00-14:00): refused here (422), not
+    left to overflow when it is stored or compared (500)."""
+    if value.tzinfo is None:
+        raise ValueError("must carry a time zone (RFC 3339)")
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("must fall within the years 1 to 9999 in UTC") from None
+
+
+# An instant sent by a caller: RFC 3339 text with its zone, within the years UTC can represent.
+Instant = Annotated[datetime, BeforeValidator(rfc3339), AfterValidator(in_utc)]
 
 
 def Text(max_length: int, min_length: int = 1) -> type[str]:

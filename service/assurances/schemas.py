@@ -6,7 +6,7 @@ from uuid import UUID
 
 from pydantic import Discriminator, Field, StrictBool, StringConstraints, Tag
 
-from service.api.types import Input, Output, Text
+from service.api.types import Input, Instant, Output, Text
 
 AssuranceStatus = Literal["requested", "submitted", "accepted", "rejected", "withdrawn", "breached"]
 Country = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
@@ -22,7 +22,7 @@ class AssuranceRequest(Input):
     """The authority asks the counterpart for an assurance covering these permits."""
 
     permit_ids: list[UUID] = Field(min_length=1, max_length=500)
-    due_at: datetime
+    due_at: Instant
 
 
 class AssuranceFields(Input):

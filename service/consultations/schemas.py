@@ -6,7 +6,15 @@ from uuid import UUID
 
 from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
 
-from service.api.types import NOT_BLANK, Distinct, Input, Output, Text, no_control_characters
+from service.api.types import (
+    NOT_BLANK,
+    Distinct,
+    Input,
+    Instant,
+    Output,
+    Text,
+    no_control_characters,
+)
 from service.db import utcnow
 
 Topic = Literal["end_use_inquiry", "allegation", "pre_licensing", "general"]
@@ -40,7 +48,7 @@ def in_the_future(value: datetime | None) -> datetime | None:
 MessageBody = Annotated[
     str, StringConstraints(min_length=1, max_length=MAX_BODY), AfterValidator(verbatim), NOT_BLANK
 ]
-Deadline = Annotated[datetime | None, AfterValidator(in_the_future)]
+Deadline = Annotated[Instant | None, AfterValidator(in_the_future)]
 
 
 class ConsultationCreate(Input):

@@ -60,7 +60,7 @@ PERMIT_EXAMPLE = {
 class PermitItem(Input):
     description: Text(500)  # type: ignore[valid-type]
     control_entry: Text(40)  # type: ignore[valid-type]
-    quantity: int = Field(gt=0, le=10**9)
+    quantity: int = Field(gt=0, le=10**9, strict=True)  # not "2", not true
     value: Amount
     currency: Currency
 

@@ -1,20 +1,28 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import (
     AfterValidator,
     AliasChoices,
-    BeforeValidator,
     ConfigDict,
     Field,
     StrictBool,
     StringConstraints,
 )
 
-from service.api.types import STRIPPED, Distinct, Input, Output, Text, Update, no_control_characters
+from service.api.types import (
+    STRIPPED,
+    Distinct,
+    Input,
+    Instant,
+    Output,
+    Text,
+    Update,
+    no_control_characters,
+)
 from service.db import utcnow
 from service.webhooks import policies
 
@@ -28,13 +36,6 @@ def known_event_type(value: str) -> str:
             f"unknown event type {value!r}: name one (notice.issued) or a family (notice.*)"
         )
     return value
-
-
-def rfc3339(value: Any) -> Any:
-    # Pydantic would also take a number of seconds; a time here is written as RFC 3339 text.
-    if isinstance(value, str | datetime):
-        return value
-    raise ValueError("must be an RFC 3339 time such as 2026-01-31T00:00:00Z")
 
 
 def not_in_the_future(value: datetime) -> datetime:
@@ -77,7 +78,7 @@ DialogueIds = Annotated[
     ),
 ]
 Description = Text(500, min_length=0)
-Since = Annotated[datetime, BeforeValidator(rfc3339), AfterValidator(not_in_the_future)]
+Since = Annotated[Instant, AfterValidator(not_in_the_future)]
 
 CREATE_EXAMPLE = {
     "url": "https://customs.example.gc.ca/entente/webhooks",

@@ -37,7 +37,7 @@ class Row:
     status: int
     persona: str | None = "host_admin"
     json: Any = UNSET
-    content: bytes | None = None
+    content: bytes | Callable[[], Any] | None = None  # or a generator of chunks
     headers: dict[str, str] = field(default_factory=dict)
     auth: Headers | None = None  # replaces the persona's Authorization header
     params: Any = None
@@ -62,7 +62,7 @@ async def send(scene: Scene, row: Row) -> httpx.Response:
     if row.json is not UNSET:
         kwargs["json"] = fill(row.json, scene.ids)
     if row.content is not None:
-        kwargs["content"] = row.content
+        kwargs["content"] = row.content() if callable(row.content) else row.content
     return await scene.client.request(row.method, scene.path(row.path), **kwargs)
 
 
