@@ -27,6 +27,15 @@ def no_control_characters(value: str) -> str:
     return value
 
 
+def printable(value: str | None) -> str | None:
+    return None if value is None else no_control_characters(value)
+
+
+# Free text in a query string or a form field: a NUL or control character there is refused (422)
+# like in a body, not handed to the database (PostgreSQL cannot take a NUL in text: a 500).
+Printable = AfterValidator(printable)
+
+
 # What the validators accept, as JSON Schema patterns for the OpenAPI document. WHITE is what
 # ``strip_whitespace`` strips (Unicode White_Space); no control character but tab, newline and
 # carriage return may remain; a required text needs one printed character. (Lone surrogates are

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from service.api.pagination import Cursor, Limit, Page, decode_position, encode_position
 from service.api.problems import errors
+from service.api.types import Printable
 from service.audit import service as audit_service
 from service.audit.models import AuditEntry
 from service.audit.repository import visible_entries
@@ -51,7 +52,7 @@ async def list_audit(
     uow: CallerUoW,
     dialogue_id: UUID | None = None,
     actor_id: UUID | None = None,
-    action: Annotated[str | None, Query(max_length=80)] = None,
+    action: Annotated[str | None, Query(max_length=80), Printable] = None,
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> Page[AuditEntryRead]:

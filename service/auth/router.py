@@ -6,12 +6,13 @@ from fastapi import APIRouter, Form, Request, Response
 from pydantic import BaseModel
 
 from service.api.problems import errors
+from service.api.types import Printable
 from service.auth import signin
 from service.auth.dependencies import AnonymousUoW
 
 router = APIRouter(tags=["auth"])
 
-Field = Annotated[str | None, Form(max_length=512)]
+Field = Annotated[str | None, Form(max_length=512), Printable]
 
 
 class TokenResponse(BaseModel):

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Query
 
 from service.api.pagination import Cursor, Limit, Page
 from service.api.problems import errors
+from service.api.types import Printable
 from service.auth.dependencies import Caller, CallerUoW
 from service.permits import service as permit_service
 from service.permits.schemas import (
@@ -24,10 +25,12 @@ READ = errors(401, 403, 404)
 WRITE = errors(401, 403, 404, 409, 422)
 StatusFilter = Annotated[PermitStatus | None, Query(description="Only permits in this status.")]
 NumberFilter = Annotated[
-    str | None, Query(max_length=64, description="Exact number, regardless of case.")
+    str | None, Query(max_length=64, description="Exact number, regardless of case."), Printable
 ]
 ExporterFilter = Annotated[
-    str | None, Query(max_length=200, description="Part of the exporter's name, any case.")
+    str | None,
+    Query(max_length=200, description="Part of the exporter's name, any case."),
+    Printable,
 ]
 
 

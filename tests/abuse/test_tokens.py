@@ -6,13 +6,24 @@ refused write stores nothing.
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import pytest
 
 from service.parties.models import ApiClient, Organization
+from service.web.security import LOGIN_CSRF_COOKIE
 from tests.abuse.catalogue import Row, check, params
-from tests.abuse.scene import Scene, deactivate_user
+from tests.abuse.scene import (
+    Scene,
+    audit_tip,
+    changed_tables,
+    deactivate_user,
+    new_entries,
+    snapshot,
+)
 from tests.abuse.tokens import ATTACKS, Attack
 from tests.domain import permit_body
+from tests.factories import http_client
 
 
 def attack(build: Attack):
@@ -112,6 +123,78 @@ WITHDRAWN = [
 ]
 
 
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+PASSWORD = "correct horse battery staple"  # tests.factories.PASSWORD
+
+
+def sign_in(name: str, status: int, audit: str | None = None, **form) -> Row:
+    stored = {"signin_throttle": 1} if audit else {}
+    content = urlencode(form).encode()
+    return Row(
+        name,
+        "POST",
+        "/oauth/token",
+        status,
+        None,
+        content=content,
+        headers=FORM,
+        audit=audit,
+        stored=stored,
+    )
+
+
+SIGN_IN = [
+    sign_in(
+        "unknown user",
+        400,
+        "auth.signin_failed",
+        grant_type="password",
+        username="nobody",
+        password=PASSWORD,
+    ),
+    sign_in(
+        "wrong password",
+        400,
+        "auth.signin_failed",
+        grant_type="password",
+        username="officer",
+        password="wrong password!",
+    ),
+    sign_in(
+        "NUL in the username", 422, grant_type="password", username="offi\x00cer", password=PASSWORD
+    ),
+    sign_in(
+        "unknown client",
+        401,
+        "auth.client_failed",
+        grant_type="client_credentials",
+        client_id="nobody",
+        client_secret="x" * 40,
+    ),
+    sign_in(
+        "NUL in the client id",
+        422,
+        grant_type="client_credentials",
+        client_id="permit\x00",
+        client_secret="x" * 40,
+    ),
+    sign_in("unsupported grant", 400, grant_type="implicit", username="officer", password=PASSWORD),
+    sign_in("password grant without a password", 400, grant_type="password", username="officer"),
+    sign_in(
+        "username over 512 characters",
+        422,
+        grant_type="password",
+        username="u" * 513,
+        password=PASSWORD,
+    ),
+]
+
+
+@pytest.mark.parametrize("row", params(SIGN_IN))
+async def test_sign_in(scene, row):
+    await check(scene, row)
+
+
 @pytest.mark.parametrize("row", params(READS + WRITES + WITHDRAWN))
 async def test_token(scene, row):
     response = await check(scene, row)
@@ -128,3 +211,18 @@ async def test_the_tokens_withdrawn_above_work_while_their_holders_do(scene):
         headers = scene.world.people[persona].headers
         response = await scene.client.get(scene.path(PERMITS), headers=headers)
         assert response.status_code == 200, (persona, response.text)
+
+
+@pytest.mark.parametrize("username", ["offi\x00cer", "officer\x1b"], ids=["NUL", "ESC"])
+async def test_web_sign_in_with_a_control_character(scene, username):
+    """The sign-in page refuses it (422) before the database sees it: ∅, no audit entry."""
+    async with http_client(scene.app) as browser:
+        await browser.get("/app/login")
+        form = {"username": username, "password": PASSWORD}
+        form["csrf_token"] = browser.cookies[LOGIN_CSRF_COOKIE]
+        before, tip = await snapshot(scene), await audit_tip(scene)
+        response = await browser.post("/app/login", data=form)
+    assert response.status_code == 422, response.text
+    assert "text/html" in response.headers["content-type"]
+    assert changed_tables(before, await snapshot(scene)) == {}
+    assert await new_entries(scene, tip) == []

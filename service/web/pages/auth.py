@@ -8,6 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from service.api.types import Printable
 from service.auth import signin
 from service.auth.dependencies import anonymous_uow
 from service.errors import ServiceError
@@ -42,7 +43,7 @@ def login_page(
 @router.post("/login")
 async def login(
     request: Request,
-    username: Annotated[str, Form(max_length=150)] = "",
+    username: Annotated[str, Form(max_length=150), Printable] = "",
     password: Annotated[str, Form(max_length=1024)] = "",
     csrf_token: Annotated[str | None, Form()] = None,
     next: Annotated[str | None, Form()] = None,
