@@ -88,13 +88,24 @@ async def check(scene: Scene, row: Row) -> httpx.Response:
 
     assert response.status_code == row.status, response.text[:2000]
     if row.status >= 400:
-        assert response.headers["content-type"].startswith(PROBLEM), response.headers
-        assert response.json()["status"] == row.status
+        assert_problem(response, row.status)
     if row.code:
         assert response.json()["code"] == row.code
     assert changed_tables(before, await snapshot(scene)) == row.stored
     await check_audit(scene, row, response, tip)
     return response
+
+
+def assert_problem(response: httpx.Response, status: int) -> None:
+    """An RFC 9457 problem with our fields, naming the request it answers."""
+    assert response.headers["content-type"].startswith(PROBLEM), response.headers
+    body = response.json()
+    assert body["status"] == status
+    assert body["type"].startswith("urn:entente:problem:")
+    assert body["title"]
+    assert body["code"]
+    if "idempotent-replayed" not in response.headers:  # a replay is the first answer verbatim
+        assert body["request_id"] == response.headers["x-request-id"]
 
 
 async def check_audit(scene: Scene, row: Row, response: httpx.Response, tip: int) -> None:
