@@ -59,7 +59,10 @@ def params(rows: list[Row]) -> list[Any]:
 
 async def send(scene: Scene, row: Row) -> httpx.Response:
     headers = row.auth(scene) if row.auth else scene.persona_headers(row.persona)
-    kwargs: dict[str, Any] = {"headers": headers | row.headers, "params": row.params}
+    kwargs: dict[str, Any] = {
+        "headers": headers | row.headers,
+        "params": fill(row.params, scene.ids),
+    }
     if row.json is not UNSET:
         kwargs["json"] = fill(row.json, scene.ids)
     if row.content is not None:

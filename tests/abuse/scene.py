@@ -8,13 +8,15 @@ organization's) in the GB-ECJU dialogue. Rows name them by key in their paths: `
 
 from __future__ import annotations
 
+import functools
+import json
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
 
 import httpx
-from sqlalchemy import func, select, text
+from sqlalchemy import LargeBinary, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.audit.models import AuditEntry
@@ -140,13 +142,31 @@ async def add_objects(
     return {f"{side}_{name}": str(row.id) for name, row in rows.items()}
 
 
-async def snapshot(scene: Scene) -> dict[str, list[tuple]]:
-    """Every row of every table but the audit trail's, in a stable order."""
-    tables = {}
+async def snapshot(scene: Scene) -> dict[str, list[str]]:
+    """Every row of every table but the audit trail's, in a stable order: one statement."""
+    dialect = scene.connection.dialect.name
+    result = await scene.connection.execute(text(snapshot_statement(dialect)))
+    return {
+        name: sorted(json.dumps(row, sort_keys=True) for row in json.loads(rows or "[]"))
+        for name, rows in result.all()
+    }
+
+
+@functools.cache
+def snapshot_statement(dialect: str) -> str:
+    """``SELECT name, <its rows as a JSON array>`` for each watched table, joined by UNION ALL."""
+    parts = []
     for table in WATCHED:
-        rows = (await scene.connection.execute(select(table))).all()
-        tables[table.name] = sorted((tuple(row) for row in rows), key=repr)
-    return tables
+        if dialect == "postgresql":
+            rows = f"SELECT json_agg(t)::text FROM {table.name} t"
+        else:  # SQLite's JSON holds no BLOB: those columns as hex
+            columns = ", ".join(
+                f'hex("{c.name}")' if isinstance(c.type, LargeBinary) else f'"{c.name}"'
+                for c in table.columns
+            )
+            rows = f"SELECT json_group_array(json_array({columns})) FROM {table.name}"
+        parts.append(f"SELECT '{table.name}', ({rows})")
+    return " UNION ALL ".join(parts)
 
 
 def changed_tables(before: dict[str, list], after: dict[str, list]) -> dict[str, int]:

@@ -19,7 +19,7 @@ from tests.consultations.helpers import new_consultation
 from tests.domain import permit_body
 
 DRAFT = {"kind": "general", "summary": "S", "rationale": "R", "legal_basis": "L"}
-WEBHOOK = {"url": "https://receiver.example/hook", "event_types": ["notice.issued"]}
+WEBHOOK = {"url": "http://127.0.0.1:9/hook", "event_types": ["notice.issued"]}
 
 
 def probe(method: str, path: str, persona: str = "officer", json=None) -> Row:
@@ -242,6 +242,38 @@ MASS_ASSIGNMENT = [
 MASS_ASSIGNED = {row.id: row.id.split(" sets ")[1] for row in MASS_ASSIGNMENT}
 ROLES_FROM_THE_BODY = [
     Row(
+        "webhook for another organization's dialogue",
+        "POST",
+        "/api/v1/webhooks",
+        422,
+        "tr_admin",
+        json=WEBHOOK | {"dialogue_ids": ["{their_dialogue}"]},
+    ),
+    Row(
+        "webhook for a dialogue never opened",
+        "POST",
+        "/api/v1/webhooks",
+        422,
+        "tr_admin",
+        json=WEBHOOK | {"dialogue_ids": [str(uuid.uuid4())]},
+    ),
+    Row(
+        "consultation naming another dialogue's permit",
+        "POST",
+        "/api/v1/dialogues/{dialogue}/consultations",
+        422,
+        "officer",
+        json=new_consultation(permit_ids=["{their_permit}"]),
+    ),
+    Row(
+        "notice naming another dialogue's permit",
+        "POST",
+        "/api/v1/dialogues/{dialogue}/notices",
+        422,
+        "officer",
+        json=DRAFT | {"kind": "suspension", "permit_ids": ["{their_permit}"]},
+    ),
+    Row(
         "officer grants themself admin",
         "PATCH",
         "/api/v1/users/{officer}",
@@ -317,3 +349,17 @@ async def test_what_the_body_may_not_decide(scene, row):
         assert [(e["loc"], e["type"]) for e in errors] == [
             (["body", MASS_ASSIGNED[row.id]], "extra_forbidden")
         ]
+
+
+async def test_the_catalogue_sees_a_change_that_adds_no_row(scene):
+    """What ∅ rests on: a PATCH that is allowed shows as a changed table, with its audit entry."""
+    row = Row(
+        "renaming an organization",
+        "PATCH",
+        "/api/v1/organizations/{tr_org}",
+        200,
+        json={"name": "Renamed"},
+        stored={"organization": 0},
+        audit="organization.updated",
+    )
+    await check(scene, row)

@@ -122,6 +122,24 @@ FILTERS = [
     get("users of an org not a uuid", "/api/v1/users", "host_admin", organization_id="CA-GAC"),
     get("audit of a dialogue not a uuid", "/api/v1/audit", "auditor", dialogue_id="x"),
     get("audit action too long", "/api/v1/audit", "auditor", action="x" * 81),
+    Row(
+        "users of another organization",
+        "GET",
+        "/api/v1/users",
+        403,
+        "tr_admin",
+        params={"organization_id": "{their_org}"},
+        audit="access.denied",
+    ),
+    Row(
+        "clients of another organization",
+        "GET",
+        "/api/v1/clients",
+        403,
+        "tr_admin",
+        params={"organization_id": "{their_org}"},
+        audit="access.denied",
+    ),
     get("event types too long", "/api/v1/events", "officer", types="x" * 1001),
 ]
 
