@@ -226,3 +226,10 @@ async def test_web_sign_in_with_a_control_character(scene, username):
     assert "text/html" in response.headers["content-type"]
     assert changed_tables(before, await snapshot(scene)) == {}
     assert await new_entries(scene, tip) == []
+
+
+async def test_an_unknown_user_and_a_wrong_password_answer_alike(scene):
+    rows = [row for row in SIGN_IN if row.id in ("unknown user", "wrong password")]
+    answers = [(await check(scene, row)).json() for row in rows]
+    first, second = ({k: v for k, v in a.items() if k != "request_id"} for a in answers)
+    assert first == second
