@@ -163,6 +163,31 @@ class DialogueMachine(RuleBasedStateMachine):
         self.model.numbers.add(number.casefold())
         return self.created("permit", body["id"], "permit.registered")
 
+    @precondition(lambda self: len(self.model.permits) < MAX_PERMITS)
+    @rule(
+        target=permits,
+        who=party("officer", "gac_system"),
+        numbers=st.lists(st.sampled_from(NUMBERS), min_size=1, max_size=3),
+    )
+    def register_bulk(self, who: str, numbers: list[str]) -> Any:
+        """All or nothing: one number taken or repeated and none is stored (409)."""
+        expected = self.model.in_dialogue(PARTIES[who], "register", hidden_from_observers=False)
+        keys = [number.casefold() for number in numbers]
+        if expected is None:
+            clash = len(set(keys)) < len(keys) or bool(set(keys) & self.model.numbers)
+            expected = 409 if clash else 201
+        body = {"permits": [permit_body(number) for number in numbers]}
+        path = f"/dialogues/{self.dialogue}/permits/bulk"
+        response = self.call("POST", path, who, expected, json=body)
+        if expected != 201:
+            return multiple()
+        ids = [item["id"] for item in response.json()["items"]]
+        for permit_id in ids:
+            self.model.permits[permit_id] = "active"
+            self.created("permit", permit_id, "permit.registered")
+        self.model.numbers.update(keys)
+        return multiple(*ids)
+
     # -- assurances
 
     def create_expectation(self, who: str, shape: str, permit_ids: list[str]) -> int:
@@ -325,16 +350,25 @@ class DialogueMachine(RuleBasedStateMachine):
     @rule(
         who=party("officer", "lead", "approver"),
         notice=notices,
-        kind=st.sampled_from(KINDS),
+        kind=st.none() | st.sampled_from(KINDS),
+        permit_ids=st.none() | refs(permits),
     )
-    def edit_notice(self, who: str, notice: str, kind: str) -> None:
+    def edit_notice(
+        self, who: str, notice: str, kind: str | None, permit_ids: list[str] | None
+    ) -> None:
         current = self.model.notices[notice]
+        new_kind = kind or current.kind
+        new_permits = current.permit_ids if permit_ids is None else permit_ids
         expected = self.model.on_notice(PARTIES[who], notice, "draft")
+        if expected is None and current.status != "draft":
+            expected = 409
         if expected is None:
-            expected = 409 if current.status != "draft" else 200
-        self.call("PATCH", f"/notices/{notice}", who, expected, json={"kind": kind})
+            expected = 422 if new_kind != "general" and not new_permits else 200
+        body = {"kind": kind, "permit_ids": permit_ids}
+        body = {name: value for name, value in body.items() if value is not None}
+        self.call("PATCH", f"/notices/{notice}", who, expected, json=body or {"summary": "New."})
         if expected == 200:
-            current.kind = kind
+            current.kind, current.permit_ids = new_kind, new_permits
             current.authors.add(who)  # whoever changed a draft may not issue it either
             self.touched.append(("notice", notice))
 
@@ -378,7 +412,33 @@ class DialogueMachine(RuleBasedStateMachine):
             expected = self.model.on_object(PARTIES[who], kind, f"read_{kind}s")
         response = self.call("GET", f"/{kind}s/{entity_id}", who, expected or 200)
         if expected is None:
-            assert response.json()["status"] == self.model.status_of(kind, entity_id)
+            body = response.json()
+            assert body["status"] == self.model.status_of(kind, entity_id)
+            if kind == "consultation":
+                assert body["awaiting_side"] == self.model.consultations[entity_id].awaiting
+
+    @rule(
+        who=party("diplomat", "cbsa_officer", "tr_system", "permit_system"),
+        kind=st.sampled_from(["permit", "assurance", "consultation", "notice"]),
+    )
+    def list_dialogue(self, who: str, kind: str) -> None:
+        """A dialogue's list holds what the caller's side may see of it, all of it."""
+        hidden = kind in ("assurance", "consultation")
+        expected = self.model.in_dialogue(
+            PARTIES[who], f"read_{kind}s", hidden_from_observers=hidden
+        )
+        path = f"/dialogues/{self.dialogue}/{kind}s?limit=200"
+        response = self.call("GET", path, who, expected or 200)
+        if expected is None:
+            listed = {item["id"]: item["status"] for item in response.json()["items"]}
+            visible = {
+                entity_id: self.model.status_of(kind, entity_id)
+                for each_kind, entity_id in self.model.objects()
+                if each_kind == kind
+            }
+            if kind == "notice" and self.side(who) != "authority":
+                visible = {i: status for i, status in visible.items() if status != "draft"}
+            assert listed == visible
 
     # -- observers
 
@@ -444,15 +504,19 @@ class DialogueMachine(RuleBasedStateMachine):
     def observer_feed_is_permits_and_notices(self) -> None:
         after = encode_position(self.start.outbox_seq) if self.start.outbox_seq else ""
         path = f"/events?limit=200&after={after}" if after else "/events?limit=200"
-        feed = self.look(path, "cbsa_officer", 200)["items"]
-        seen = sorted(e["type"] for e in feed if e["dialogue_id"] == self.dialogue)
         expected = sorted(
             event_type
             for (event_type, _), count in self.model.events.items()
             for _ in range(count)
             if event_type.startswith(("permit.", "notice."))
         )
-        assert seen == expected
+        watchers = ["cbsa_officer"] + (
+            ["ssb_officer"] if LATE_OBSERVER in self.model.observers else []
+        )
+        for who in watchers:
+            feed = self.look(path, who, 200)["items"]
+            seen = sorted(e["type"] for e in feed if e["dialogue_id"] == self.dialogue)
+            assert seen == expected, who
 
     def unknown_to_outsiders(self, kind: str, entity_id: str) -> None:
         """An outsider asking for the object gets the very answer a random id gets."""
