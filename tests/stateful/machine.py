@@ -34,7 +34,7 @@ from tests.consultations.helpers import in_days, new_consultation
 from tests.domain import permit_body
 from tests.notices.helpers import notice_body
 from tests.stateful.invariants import Start, check_all, start_of
-from tests.stateful.model import Assurance, Consultation, Model, Notice
+from tests.stateful.model import HIDDEN_FROM_OBSERVERS, Assurance, Consultation, Model, Notice
 from tests.stateful.parties import (
     AUTHORITY,
     COUNTERPART,
@@ -98,6 +98,7 @@ class DialogueMachine(RuleBasedStateMachine):
         self.savepoint = self.run(savepoint(self.stage.connection))
         self.start: Start = self.run(start_of(self.stage.app.state.database))
         self.touched: list[tuple[str, str]] = []
+        self.last_post: tuple[str, dict, Any, httpx.Response] | None = None
 
     def teardown(self) -> None:
         self.run(self.savepoint.rollback())
@@ -110,18 +111,25 @@ class DialogueMachine(RuleBasedStateMachine):
     def call(
         self, method: str, path: str, who: str, expected: int, json: Any = None, probe: bool = False
     ) -> httpx.Response:
-        headers = self.stage.people[who].headers
-        request = self.stage.client.request(method, API + path, json=json, headers=headers)
-        response = self.run(request)
+        headers = dict(self.stage.people[who].headers)
+        if method == "POST":  # every POST may be retried (``retry_last_post``)
+            headers["Idempotency-Key"] = str(uuid4())
+        response = self.send(method, path, headers, json)
         assert response.status_code == expected, (
             f"{method} {path} as {who}: expected {expected}, "
             f"got {response.status_code}: {response.text[:600]}"
         )
         if expected in (403, 404):
             self.model.denials += 1  # each refusal is an audit entry (SPEC section 5)
+        if method == "POST":
+            self.last_post = (path, headers, json, response)
         if not probe:
             event(f"{method} {path.split('/')[1]}…{path.rsplit('/', 1)[-1][:12]} -> {expected}")
         return response
+
+    def send(self, method: str, path: str, headers: dict, json: Any) -> httpx.Response:
+        request = self.stage.client.request(method, API + path, json=json, headers=headers)
+        return self.run(request)
 
     def look(self, path: str, who: str, expected: int) -> Any:
         """A probe of the invariants: a GET whose answer is checked, its body."""
@@ -423,7 +431,7 @@ class DialogueMachine(RuleBasedStateMachine):
     )
     def list_dialogue(self, who: str, kind: str) -> None:
         """A dialogue's list holds what the caller's side may see of it, all of it."""
-        hidden = kind in ("assurance", "consultation")
+        hidden = kind in HIDDEN_FROM_OBSERVERS
         expected = self.model.in_dialogue(
             PARTIES[who], f"read_{kind}s", hidden_from_observers=hidden
         )
@@ -439,6 +447,18 @@ class DialogueMachine(RuleBasedStateMachine):
             if kind == "notice" and self.side(who) != "authority":
                 visible = {i: status for i, status in visible.items() if status != "draft"}
             assert listed == visible
+
+    # -- retries
+
+    @precondition(lambda self: self.last_post is not None)
+    @rule()
+    def retry_last_post(self) -> None:
+        """The same Idempotency-Key and body: the first answer again, and nothing changes."""
+        path, headers, json, first = self.last_post
+        again = self.send("POST", path, headers, json)
+        assert (again.status_code, again.json()) == (first.status_code, first.json())
+        assert again.headers.get("idempotent-replayed") == "true"
+        event(f"retry -> {first.status_code}")
 
     # -- observers
 
@@ -482,7 +502,7 @@ class DialogueMachine(RuleBasedStateMachine):
             return
         self.outsiders_see_nothing()
         self.observer_feed_is_permits_and_notices()
-        for kind, entity_id in self.touched:
+        for kind, entity_id in dict.fromkeys(self.touched):
             self.unknown_to_outsiders(kind, entity_id)
         self.touched.clear()
 
@@ -519,12 +539,19 @@ class DialogueMachine(RuleBasedStateMachine):
             assert seen == expected, who
 
     def unknown_to_outsiders(self, kind: str, entity_id: str) -> None:
-        """An outsider asking for the object gets the very answer a random id gets."""
-        who = self.model.outsiders()[len(self.model.events) % len(self.model.outsiders())]
+        """Whoever may not see the object gets the very answer a random id gets (SPEC 6)."""
+        outsiders = self.model.outsiders()
+        hidden_from = [outsiders[len(self.model.events) % len(outsiders)]]
+        if kind in HIDDEN_FROM_OBSERVERS:
+            hidden_from.append("cbsa_officer")
+        if kind == "notice" and self.model.notices[entity_id].status == "draft":
+            hidden_from += ["cbsa_officer", "diplomat"]  # drafts are the authority's own
+        for who in hidden_from:
+            self.same_as_random(who, kind, entity_id)
+
+    def same_as_random(self, who: str, kind: str, entity_id: str) -> None:
         known = self.look(f"/{kind}s/{entity_id}", who, 404)
         random = self.look(f"/{kind}s/{uuid4()}", who, 404)
         for body in (known, random):
             body.pop("request_id"), body.pop("instance")
-        assert known == random
-        if kind in ("assurance", "consultation"):
-            self.look(f"/{kind}s/{entity_id}", "cbsa_officer", 404)
+        assert known == random, who
