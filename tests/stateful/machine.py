@@ -1,8 +1,8 @@
 """A Hypothesis state machine over one dialogue, driving the real API as random parties.
 
-Every rule is an HTTP call by a party drawn at random (the likely one half of the time, anyone
-the other half), so most attempts are refused; the model predicts each answer's status and the
-invariants (``tests.stateful.invariants``) are checked after every step.
+Every rule is an HTTP call by a party drawn at random (one likely to succeed two times in
+three, anyone the third), so many attempts are refused; the model predicts each answer's
+status and the invariants (``tests.stateful.invariants``) are checked after every step.
 
 Hypothesis runs rules synchronously, so the machine runs in a worker thread and hands each call
 to the test's event loop. Each example works inside a SAVEPOINT of the test's connection, rolled

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from tests.stateful.parties import (
     AUTHORITY,
     COUNTERPART,
-    LATE_OBSERVER,
     OBSERVER,
     PARTIES,
     Party,
@@ -135,13 +134,10 @@ class Model:
         notice = self.notices[notice_id]
         notice.status = "issued"
         self.events[("notice.issued", notice_id)] += 1
-        moves = MOVES[notice.kind] or {}
-        for permit_id in notice.permit_ids:
-            self.permits[permit_id] = (
-                moves[self.permits[permit_id]] if moves else self.permits[permit_id]
-            )
-            if moves:
-                self.events[("permit.status_changed", permit_id)] += 1
+        moves = MOVES[notice.kind]
+        for permit_id in notice.permit_ids if moves else []:
+            self.permits[permit_id] = moves[self.permits[permit_id]]
+            self.events[("permit.status_changed", permit_id)] += 1
         for assurance_id in notice.assurance_ids:
             self.assurances[assurance_id].status = "breached"
             self.events[("assurance.breached", assurance_id)] += 1
@@ -156,6 +152,3 @@ class Model:
 
     def add_observer(self, org: str) -> None:
         self.observers.add(org)
-
-
-LATE = LATE_OBSERVER
