@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, settings
 
 from tests.stateful.parties import Stage, build_stage
 
-EXAMPLES, STEPS = 25, 30
+EXAMPLES, STEPS = 15, 30
 
 
 @pytest.fixture

@@ -85,6 +85,7 @@ async def savepoint(connection: Any) -> Any:
 class DialogueMachine(RuleBasedStateMachine):
     stage: ClassVar[Stage]
     loop: ClassVar[asyncio.AbstractEventLoop]
+    random_refusals: ClassVar[dict[tuple[str, str], dict[str, Any]]] = {}
 
     permits = Bundle("permits")
     assurances = Bundle("assurances")
@@ -550,8 +551,12 @@ class DialogueMachine(RuleBasedStateMachine):
             self.same_as_random(who, kind, entity_id)
 
     def same_as_random(self, who: str, kind: str, entity_id: str) -> None:
-        known = self.look(f"/{kind}s/{entity_id}", who, 404)
-        random = self.look(f"/{kind}s/{uuid4()}", who, 404)
-        for body in (known, random):
-            body.pop("request_id"), body.pop("instance")
-        assert known == random, who
+        known = self.refusal(f"/{kind}s/{entity_id}", who)
+        if (who, kind) not in self.random_refusals:  # the same for every random id: ask once
+            self.random_refusals[(who, kind)] = self.refusal(f"/{kind}s/{uuid4()}", who)
+        assert known == self.random_refusals[(who, kind)], who
+
+    def refusal(self, path: str, who: str) -> dict[str, Any]:
+        """A 404's body without what differs per request."""
+        body = self.look(path, who, 404)
+        return {key: value for key, value in body.items() if key not in ("request_id", "instance")}

@@ -15,4 +15,5 @@ from tests.stateful.machine import DialogueMachine
 async def test_the_dialogue_workflow_keeps_its_invariants(stage, machine_settings):
     DialogueMachine.stage = stage
     DialogueMachine.loop = asyncio.get_running_loop()
+    DialogueMachine.random_refusals = {}
     await asyncio.to_thread(run_state_machine_as_test, DialogueMachine, settings=machine_settings)
