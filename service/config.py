@@ -79,6 +79,10 @@ class Settings(BaseSettings):
 
     max_body_bytes: int = 1_048_576
     idempotency_ttl_seconds: int = 86400
+    # A key claimed by a request that never finished (its process was killed, or the database
+    # went away before the answer was stored) is free again after this long; until then a retry
+    # with it is told 409 with Retry-After. Longer than any request runs.
+    idempotency_claim_seconds: int = Field(60, ge=1, le=3600)
     webhook_allowed_networks: Annotated[list[str], NoDecode] = Field(default_factory=list)
     webhook_allow_http: bool = False
     webhook_timeout_seconds: float = Field(10.0, gt=0, le=60)

@@ -2,9 +2,12 @@
 
 The key is scoped to the caller (one organization's key never replays another's answer). A
 ``pending`` row is committed before the request runs, so two concurrent requests with one key
-cannot both act: the second gets 409 until the first has finished. The dependency claims the
-key once the caller is authenticated; the middleware stores the finished answer (or releases
-the key when the request failed on our side, so the client may retry). Stored answers are
+cannot both act: the second gets 409 (with Retry-After) until the first has finished. The
+dependency claims the key once the caller is authenticated; the middleware stores the finished
+answer (or releases the key when the request failed on our side, so the client may retry). A
+claim whose request never finished (its process was killed, or the database was unreachable
+when the answer was to be stored) lapses after ``idempotency_claim_seconds``: its change rolled
+back with the process or the connection, so a retry with the key may then act. Stored answers are
 encrypted with the secrets key: some of them (a new client's or webhook's secret) are shown once
 and must not sit in the database in the clear.
 """
@@ -12,13 +15,16 @@ and must not sit in the database in the clear.
 from __future__ import annotations
 
 import hashlib
+import math
 from datetime import datetime, timedelta
 from typing import Annotated
 
+import structlog
 from fastapi import Depends, Header, Request
 from fastapi.responses import Response
 from sqlalchemy import LargeBinary, String, delete, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -26,6 +32,8 @@ from service.auth.dependencies import Caller
 from service.auth.principal import Principal
 from service.db import Base, Database, begin_writing, utcnow
 from service.errors import InvalidInput, ServiceError, StateConflict
+
+log = structlog.get_logger("entente.idempotency")
 
 
 class IdempotencyRecord(Base):
@@ -72,8 +80,10 @@ async def claim_key(
     ).hexdigest()
     database: Database = request.app.state.database
     scope = (principal_key(caller), idempotency_key)
-    ttl = timedelta(seconds=request.app.state.settings.idempotency_ttl_seconds)
-    await claim(database, scope, fingerprint, ttl)
+    settings = request.app.state.settings
+    ttl = timedelta(seconds=settings.idempotency_ttl_seconds)
+    lease = timedelta(seconds=settings.idempotency_claim_seconds)
+    await claim(database, scope, fingerprint, ttl, lease)
     request.state.idempotency = scope
 
 
@@ -82,7 +92,11 @@ def principal_key(caller: Principal) -> str:
 
 
 async def claim(
-    database: Database, scope: tuple[str, str], fingerprint: str, ttl: timedelta
+    database: Database,
+    scope: tuple[str, str],
+    fingerprint: str,
+    ttl: timedelta,
+    lease: timedelta = timedelta(seconds=60),
 ) -> None:
     async with database.sessions() as session:
         await begin_writing(session)
@@ -105,16 +119,46 @@ async def claim(
                 return
             except IntegrityError:
                 await session.rollback()
-                raise StateConflict("A request with this Idempotency-Key is in progress.") from None
-        check_existing(record, fingerprint)
+                raise in_progress(lease) from None
+        check_existing(record, fingerprint, lease)
+        if await took_over(session, record):
+            return
+        raise in_progress(lease)
 
 
-def check_existing(record: IdempotencyRecord, fingerprint: str) -> None:
+def check_existing(record: IdempotencyRecord, fingerprint: str, lease: timedelta) -> None:
+    """Refuse another body (422), replay a finished answer, or refuse a claim still held (409);
+    returns for a claim that lapsed."""
     if record.fingerprint != fingerprint:
         raise InvalidInput("This Idempotency-Key was used with a different request.")
-    if record.status_code is None:
-        raise StateConflict("A request with this Idempotency-Key is in progress.")
-    raise Replay(record)
+    if record.status_code is not None:
+        raise Replay(record)
+    left = (record.created_at + lease - utcnow()).total_seconds()
+    if left > 0:
+        raise in_progress(timedelta(seconds=left))
+
+
+async def took_over(session: AsyncSession, record: IdempotencyRecord) -> bool:
+    """Claim a lapsed key anew; of two retries racing for it, one wins."""
+    result = await session.execute(
+        update(IdempotencyRecord)
+        .where(
+            (IdempotencyRecord.principal_key == record.principal_key)
+            & (IdempotencyRecord.key == record.key)
+            & (IdempotencyRecord.created_at == record.created_at)
+            & IdempotencyRecord.status_code.is_(None)
+        )
+        .values(created_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    await session.commit()
+    return result.rowcount == 1
+
+
+def in_progress(wait: timedelta) -> StateConflict:
+    conflict = StateConflict("A request with this Idempotency-Key is in progress.")
+    conflict.headers["Retry-After"] = str(max(1, math.ceil(wait.total_seconds())))
+    return conflict
 
 
 Idempotent = Depends(claim_key)
@@ -147,7 +191,15 @@ class IdempotencyMiddleware:
             if claimed:
                 state = scope["app"].state
                 response["body"] = state.secret_box.seal_bytes(response["body"])
-                await finish(state.database, claimed, response)
+                await finish_or_let_lapse(state.database, claimed, response)
+
+
+async def finish_or_let_lapse(database: Database, claimed: tuple[str, str], response: dict) -> None:
+    """Store the answer; if the database is gone by now, the claim lapses on its own."""
+    try:
+        await finish(database, claimed, response)
+    except (DBAPIError, OSError) as exc:
+        log.warning("idempotency answer not stored", status=response["status"], error=repr(exc))
 
 
 async def finish(database: Database, claimed: tuple[str, str], response: dict) -> None:
