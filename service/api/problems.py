@@ -196,6 +196,10 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(ServiceError, service_error)  # type: ignore[arg-type]
     app.add_exception_handler(DBAPIError, database_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, validation_error)  # type: ignore[arg-type]
+    # A connection to the database refused or reset while connecting is not wrapped by
+    # SQLAlchemy. Handled here, not by the catch-all below: Starlette re-raises what reaches that
+    # one after answering, so uvicorn logs a trace and drops the client's connection.
+    app.add_exception_handler(OSError, unexpected_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, http_error)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, unexpected_error)
 
