@@ -174,3 +174,17 @@ async def since(database: Database, mark: tuple[int, int]) -> tuple[list[str], l
             select(OutboxEvent).where(OutboxEvent.seq > mark[1]).order_by(OutboxEvent.seq)
         )
         return list(actions.all()), list(events.all())
+
+
+async def activity(url: str) -> str:
+    """What every other session of the database is doing (for failures)."""
+    connection = await asyncpg.connect(dsn(url), timeout=5)
+    try:
+        rows = await connection.fetch(
+            "SELECT pid, state, wait_event_type, wait_event, pg_blocking_pids(pid) AS blockers,"
+            " left(query, 120) AS query FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    finally:
+        await connection.close()
+    return "\n".join(str(dict(row)) for row in rows)
