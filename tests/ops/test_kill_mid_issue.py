@@ -1,8 +1,9 @@
 """The API process killed (SIGKILL) while it issues a decision notice: all or nothing.
 
 Issuing moves a notice, its permits and their history, and writes events and audit entries in one
-transaction. A kill inside it must leave the draft as it was (a restarted API then issues it
-once); a kill after the answer must leave everything, and the worker delivers its events.
+transaction. A kill inside it must leave the draft as it was; a restarted API then issues it
+once, when the client retries with its Idempotency-Key. Killed again right after that answer,
+everything is there, and a worker started afterwards delivers each event.
 
 The kill lands inside the transaction by design, not by luck: another session holds the audit
 chain's head row, which the issue takes last, right before COMMIT; the test waits until
@@ -83,24 +84,22 @@ async def scene(settings: Settings, own_url: str, tmp_path: Path) -> AsyncIterat
     await database.dispose()
 
 
-async def test_a_kill_inside_the_issuing_transaction_changes_nothing(scene: Scene):
+async def test_killed_inside_the_issue_nothing_is_left_killed_after_it_everything_is(
+    scene: Scene,
+):
     before = await live.marks(scene.database)
     await scene.api.start()
-    async with live.row_locked(scene.settings.resolved_database_url, "audit_head") as lock:
-        request = asyncio.create_task(scene.issue())
-        waiting = await live.blocked_by(lock)
-        await scene.api.kill()
-    await live.backend_gone(scene.settings.resolved_database_url, waiting["pid"])
+    waiting = await killed_while_issuing(scene)
 
     assert "audit_head" in waiting["query"]  # the kill landed inside the transaction, at its end
-    with pytest.raises(httpx.TransportError):
-        await request
     assert await issue_state(scene) == ("draft", None, {"active": 3}, 0)
     assert await live.since(scene.database, before) == ([], [])
     await assert_chain_verifies(scene)
 
     await scene.api.start()  # a new process; the client retries as it would after a lost answer
     retried = await scene.issue()
+    await scene.api.kill()  # right after the answer
+
     assert retried.status_code == 200, retried.text
     reference = retried.json()["reference"]
     assert await issue_state(scene) == ("issued", reference, {"suspended": 3}, 3)
@@ -108,29 +107,30 @@ async def test_a_kill_inside_the_issuing_transaction_changes_nothing(scene: Scen
     assert Counter(actions) == ISSUED
     assert Counter(event.type for event in events) == ISSUED
     await assert_chain_verifies(scene)
+    await assert_delivered_once(scene, {str(event.id) for event in events})
 
 
-async def test_a_kill_after_the_answer_keeps_everything_and_the_events_go_out(scene: Scene):
-    before = await live.marks(scene.database)
-    await scene.api.start()
-    issued = await scene.issue()
-    await scene.api.kill()
+async def killed_while_issuing(scene: Scene) -> dict[str, Any]:
+    """SIGKILL while the issue waits for the audit head; the session that waited."""
+    url = scene.settings.resolved_database_url
+    async with live.row_locked(url, "audit_head") as lock:
+        request = asyncio.create_task(scene.issue())
+        waiting = await live.blocked_by(lock)
+        await scene.api.kill()
+    await live.backend_gone(url, waiting["pid"])  # PostgreSQL has ended what it was doing
+    with pytest.raises(httpx.TransportError):
+        await request
+    return waiting
 
-    assert issued.status_code == 200, issued.text
-    reference = issued.json()["reference"]
-    assert await issue_state(scene) == ("issued", reference, {"suspended": 3}, 3)
-    actions, events = await live.since(scene.database, before)
-    assert Counter(actions) == ISSUED
-    assert Counter(event.type for event in events) == ISSUED
-    await assert_chain_verifies(scene)
 
+async def assert_delivered_once(scene: Scene, expected: set[str]) -> None:
+    """A worker started after the kill delivers each event, once."""
     worker = live.Process(scene.api.env, scene.tmp_path / "worker.log", worker="after-kill")
     async with live.running(worker):
         await worker.start()
-        expected = {str(event.id) for event in events}
         await eventually(lambda: scene.receiver.ids("gac") >= expected, within=30)
     arrived = [a.headers["webhook-id"] for a in scene.receiver.arrivals["gac"]]
-    assert sorted(i for i in arrived if i in expected) == sorted(expected)  # each once
+    assert sorted(i for i in arrived if i in expected) == sorted(expected)
 
 
 async def issue_state(scene: Scene) -> tuple[str, str | None, dict[str, int], int]:
