@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import os
 import socket
+import sys
 import time
 import uuid
 from collections import Counter
@@ -31,9 +32,10 @@ from uuid import UUID
 import structlog
 from prometheus_client import CollectorRegistry
 
-from service.api import idempotency
+from service.api import idempotency, problems
 from service.config import Settings
 from service.db import Database
+from service.errors import Unavailable
 from service.events import signals
 from service.jobs import run_periodic
 from service.observability.metrics import WorkerMetrics
@@ -145,7 +147,7 @@ class Worker:
             try:
                 full = await self.dispatch_once(sender)
             except Exception:
-                log.exception("dispatch failed; retrying", worker=self.name)
+                log_failure("dispatch failed; retrying", worker=self.name)
                 full = False
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(1):  # the database may be down: do not spin
@@ -221,7 +223,7 @@ class Worker:
                 recorded = await record(uow, self.settings, batch, worker=self.name)
                 break
             except Exception:
-                log.exception("recording attempts failed; retrying", worker=self.name)
+                log_failure("recording attempts failed; retrying", worker=self.name)
                 await asyncio.sleep(delay)
         else:
             return  # the leases run out and the deliveries are tried again: at least once
@@ -250,7 +252,7 @@ class Worker:
             try:
                 await self.run_jobs()
             except Exception:
-                log.exception("periodic jobs failed", worker=self.name)
+                log_failure("periodic jobs failed", worker=self.name)
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(self.settings.worker_jobs_interval_seconds):
                     await self.stopping.wait()
@@ -319,3 +321,14 @@ class Worker:
             await lost.wait()
         finally:
             await connection.close()
+
+
+def log_failure(event: str, **context: str) -> None:
+    """Log the exception being handled: a database that cannot serve for now (stopped,
+    restarting, locked by another writer) is a warning, since the loop retries; anything else
+    is an error with its trace."""
+    exc = sys.exc_info()[1]
+    if isinstance(exc, Unavailable) or (exc is not None and problems.database_unavailable(exc)):
+        log.warning(event, reason="database unavailable", error=repr(exc)[:300], **context)
+    else:
+        log.exception(event, **context)

@@ -39,6 +39,7 @@ class Stage:
     world: World
     consultation: str
     apis: list[live.Process]
+    worker: live.Process
     receiver: Receiver
 
 
@@ -61,7 +62,7 @@ async def stage(
         hook = await client.post("/api/v1/webhooks", json=body, headers=world.host_admin.headers)
         assert hook.status_code == 201, hook.text
         await asyncio.gather(*(process.start() for process in [*apis, worker]))
-        yield Stage(database, client, world, consultation, apis, receiver)
+        yield Stage(database, client, world, consultation, apis, worker, receiver)
     await database.dispose()
 
 
@@ -85,8 +86,8 @@ async def test_writers_in_several_processes_get_201_or_503_never_500(stage: Stag
     assert Counter(r.status_code for _, r in answers)[201] >= 1
     written = {what for what, response in answers if response.status_code == 201}
     assert written <= await stored(stage.database)
-    for api in stage.apis:
-        assert "Traceback" not in api.log.read_text()
+    for process in [*stage.apis, stage.worker]:
+        assert "Traceback" not in process.log.read_text(), process.log
     verify = await stage.client.get("/api/v1/audit/verify", headers=stage.world.auditor.headers)
     assert verify.json()["valid"] is True, verify.text
 
