@@ -7,6 +7,7 @@ same on both. Engines are built by ``Database`` inside the app's lifespan, never
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -15,6 +16,7 @@ from uuid import UUID, uuid4
 
 from sqlalchemy import JSON, DateTime, MetaData, event
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -176,10 +178,41 @@ def build_engine(url: str, *, busy_timeout_ms: int = 5000, pool_size: int = 10) 
         )
         configure_sqlite(engine, busy_timeout_ms)
         return engine
-    # No pre-ping: it costs a round trip on every checkout, two per request. A connection that
-    # died with its server fails its statement once, and SQLAlchemy then invalidates the whole
-    # pool, so the following checkouts connect afresh.
-    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800)
+    # No pre-ping on every checkout: it costs a round trip, two per request. A connection that
+    # died with its server while in use fails its statement once, and SQLAlchemy then
+    # invalidates the whole pool, so the following checkouts connect afresh. Only a connection
+    # that sat idle is pinged first (``ping_after_idle``).
+    engine = create_async_engine(
+        url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800
+    )
+    ping_after_idle(engine, PING_AFTER_IDLE_SECONDS)
+    return engine
+
+
+# A connection unused for this long is pinged before use. Under load connections are back in
+# use within milliseconds, so the hot path has no ping; across a quiet spell in which PostgreSQL
+# restarted (no restart takes less than this), the first request finds a live connection instead
+# of failing with 503 on a dead one.
+PING_AFTER_IDLE_SECONDS = 0.25
+
+
+def ping_after_idle(engine: AsyncEngine, seconds: float) -> None:
+    """SQLAlchemy's pessimistic disconnect handling, for connections idle ``seconds`` or more:
+    a failed ping raises ``DisconnectionError``, and the pool replaces the connection."""
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < seconds:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            raise DisconnectionError("an idle connection did not answer") from exc
 
 
 def configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:

@@ -5,7 +5,8 @@ On a cluster of the test's own (``tests.ops.private_postgres``), with an ``enten
 an ``immediate`` one (the crash-like stop: recovery from the WAL at the next start). While the
 database is down every answer is 503 with Retry-After, never a 500 and never a trace in the
 logs; once it is back the same API process serves writes again; every write that was
-answered 2xx is stored, the audit chain verifies, and the worker delivers every event.
+answered 2xx is stored, the audit chain verifies, and the worker delivers every event. Last, a
+restart while nobody calls: the first write after it succeeds.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from service import migrate
 from service.app import create_app
 from service.config import Settings
 from service.consultations.models import Message
-from service.db import Database
+from service.db import PING_AFTER_IDLE_SECONDS, Database
 from service.notices.models import DecisionNotice
 from tests.consultations.helpers import open_consultation
 from tests.domain import add_permits
@@ -126,6 +127,7 @@ async def test_the_service_rides_out_a_fast_and_an_immediate_restart(stage: Stag
                 await restart(stage, load, mode)
             check_answers(load, mode)
             await check_stored(api, stage, load, notice)
+        await quiet_restart(api, stage)
     assert stage.api.alive(), "the API was never restarted"
     assert "Traceback" not in stage.api.log.read_text()
     assert "Traceback" not in stage.worker.log.read_text()  # it waited for the database, calmly
@@ -168,6 +170,19 @@ async def restart(stage: Stage, load: Load, mode: str) -> None:
     except AssertionError as exc:
         activity = await live.activity(stage.cluster.url)
         raise AssertionError(f"{mode}: no writes after:\n{load.summary()}\n{activity}") from exc
+
+
+async def quiet_restart(api: httpx.AsyncClient, stage: Stage) -> None:
+    """Stopped and started while no request runs: the first write afterwards succeeds (the
+    pool's idle connections died with the server and are not handed out)."""
+    quiet_since = time.monotonic()
+    await stage.cluster.stop("fast")
+    await stage.cluster.start()
+    await asyncio.sleep(max(0.0, PING_AFTER_IDLE_SECONDS - (time.monotonic() - quiet_since)))
+    url = f"/api/v1/consultations/{stage.consultation}/messages"
+    body = {"body": "After a quiet restart"}
+    response = await api.post(url, json=body, headers=stage.world.officer.headers)
+    assert response.status_code == 201, response.text
 
 
 async def writer(api: httpx.AsyncClient, stage: Stage, name: str, load: Load) -> None:
