@@ -12,10 +12,20 @@ from pydantic import (
     Field,
     StrictBool,
     StringConstraints,
+    WithJsonSchema,
 )
 
-from service.api.types import STRIPPED, Distinct, Input, Output, Text, Update, no_control_characters
+from service.api.types import (
+    STRIPPED,
+    Distinct,
+    Input,
+    Output,
+    Text,
+    Update,
+    no_control_characters,
+)
 from service.db import utcnow
+from service.events.service import TYPE_FILTERS
 from service.webhooks import policies
 
 DeliveryStatus = Literal["pending", "delivering", "delivered", "failed"]
@@ -57,7 +67,10 @@ Url = Annotated[
     ),
 ]
 EventType = Annotated[
-    str, StringConstraints(min_length=1, max_length=64), AfterValidator(known_event_type)
+    str,
+    StringConstraints(min_length=1, max_length=64),
+    AfterValidator(known_event_type),
+    WithJsonSchema({"type": "string", "enum": list(TYPE_FILTERS)}),
 ]
 EventTypes = Annotated[
     Distinct(EventType),

@@ -169,6 +169,14 @@ async def test_event_types_must_be_known_and_distinct(app, client, world, event_
     assert await stored(app) == []
 
 
+async def test_the_document_lists_the_types_a_subscription_accepts(app, client, world):
+    listed = app.openapi()["components"]["schemas"]["WebhookCreate"]["properties"]
+    names = listed["event_types"]["items"]["enum"]
+    assert {"notice.issued", "notice.*", "webhook.*"} <= set(names)
+    created = await subscribe(client, world.host_admin, event_types=names)
+    assert created["event_types"] == names
+
+
 async def test_every_family_and_type_is_accepted(client, world):
     types = ["webhook.*", "permit.*", "notice.issued", "consultation.response_overdue"]
     created = await subscribe(client, world.host_admin, event_types=types)
