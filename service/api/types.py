@@ -8,12 +8,15 @@ from typing import Annotated, Any, ClassVar, Self
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
+    Field,
     GetJsonSchemaHandler,
     StringConstraints,
     model_validator,
 )
 from pydantic.json_schema import JsonSchemaValue
+from pydantic.types import Strict
 from pydantic_core import CoreSchema
 
 
@@ -23,6 +26,20 @@ def no_control_characters(value: str) -> str:
     if any(unicodedata.category(ch) == "Cc" and ch not in "\t\n\r" for ch in value):
         raise ValueError("must not contain control characters")
     return value
+
+
+def integral_number(value: Any) -> Any:
+    # JSON Schema's integer is any number without a fraction: 3.0 is one, "3" and true are not.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def WholeNumber(**bounds: int) -> Any:
+    """An integer as the OpenAPI document defines it: ``3`` and ``3.0``, never ``"3"`` or
+    ``true``; ``bounds`` are Field's (``ge``, ``le``, ...)."""
+    # The conversion wraps the bounded integer, so the bounds stay minimum/maximum in the schema.
+    return Annotated[int, Strict(), Field(**bounds), BeforeValidator(integral_number)]
 
 
 # What the validators accept, as JSON Schema patterns for the OpenAPI document. WHITE is what

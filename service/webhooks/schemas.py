@@ -22,6 +22,7 @@ from service.api.types import (
     Output,
     Text,
     Update,
+    WholeNumber,
     no_control_characters,
 )
 from service.db import utcnow
@@ -175,11 +176,8 @@ class WebhookCreated(WebhookRead):
 class SecretRotate(Input):
     model_config = ConfigDict(json_schema_extra={"examples": [{"overlap_seconds": 3600}]})
 
-    overlap_seconds: int | None = Field(
+    overlap_seconds: WholeNumber(ge=0, le=MAX_OVERLAP_SECONDS) | None = Field(  # type: ignore[valid-type]
         None,
-        strict=True,
-        ge=0,
-        le=MAX_OVERLAP_SECONDS,
         description="How long the replaced secret keeps signing too (default: the operator's "
         "setting, one day unless changed); 0 drops it at once.",
     )
