@@ -145,3 +145,10 @@ async def test_chunked_body_under_the_limit_is_accepted(app, client, world):
 async def test_limit_out_of_range(client, world, limit):
     response = await client.get(ORGS, params={"limit": limit}, headers=world.host_admin.headers)
     assert_problem(response, 422)
+
+
+async def test_every_operation_with_a_body_documents_its_413(app):
+    for path, operations in app.openapi()["paths"].items():
+        for method, operation in operations.items():
+            if "requestBody" in operation:
+                assert "413" in operation["responses"], (method, path)
