@@ -77,7 +77,10 @@ async def target(empty_database_url, tmp_path_factory: pytest.TempPathFactory):
     async with serving(url, data_dir) as base_url:
         async with httpx.AsyncClient(base_url=base_url, timeout=10) as client:
             published = (await client.get("/api/v1/openapi.json")).json()
+            # The server knows the scene's tokens, or every answer would be a vacuous 401.
+            me = await client.get("/api/v1/me", headers=world.officer.headers)
         assert published == json.loads(fuzzing.OPENAPI.read_text()), "openapi/ is stale"
+        assert me.status_code == 200, me.text
         yield Target(base_url, world, ids)
 
 

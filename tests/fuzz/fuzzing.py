@@ -31,12 +31,15 @@ DEEP_STATEFUL = (100, 40)
 # Valid input may still meet a party without the right (403), an object it may not see (404)
 # or one in another state (409); what it must never meet is 422 (or any other refusal).
 ACCEPTED = ["2xx", "401", "403", "404", "409"]
+# Invalid input is refused before it is read, too: a body over the limit answers 413.
+REFUSED = ["400", "401", "403", "404", "405", "406", "409", "413", "415", "422", "428", "429"]
 # Cursors are signed: one the fuzzer makes up is well formed yet forged, and answers 422.
 CURSORS = {"cursor", "after"}
 # Rules JSON Schema cannot state (one field against another, or against the clock): the document
 # says them in words, and data that looks valid but breaks one answers 422 with these words.
 RULES = (
     "must be in the future",  # due_at, response_requested_by
+    "must not be in the future",  # redelivering what failed since a moment
     "valid_from must not be after valid_until",  # a permit
     "issue_date is after its valid_until",  # an assurance's certificate
     "notice names at least one permit",  # every kind but general
@@ -68,8 +71,17 @@ RUN = Run()
 def load_schema():
     config = SchemathesisConfig.from_dict(
         {
-            "generation": {"max-examples": DEEP_EXAMPLES if RUN.deep else EXAMPLES},
-            "checks": {"positive_data_acceptance": {"expected-statuses": ACCEPTED}},
+            "generation": {
+                "max-examples": DEEP_EXAMPLES if RUN.deep else EXAMPLES,
+                # Unknown query parameters are ignored, as HTTP APIs do; they are not invalid.
+                "allow-extra-parameters": False,
+                # Each request is made as a party; anonymous calls are the access matrix's part.
+                "with-security-parameters": False,
+            },
+            "checks": {
+                "positive_data_acceptance": {"expected-statuses": ACCEPTED},
+                "negative_data_rejection": {"expected-statuses": REFUSED},
+            },
             # The coverage phase (boundary values, every way to be invalid, undeclared methods)
             # sends thousands of requests per party: deep runs only.
             "phases": {"coverage": {"enabled": RUN.deep}},
