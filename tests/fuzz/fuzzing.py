@@ -47,6 +47,7 @@ RULES = (
     "The authority requests an assurance",
     # Ids in a body that name nothing the caller's dialogue holds:
     "No such permits in this dialogue",
+    "These permits are not in this dialogue",
     "must exist in this dialogue",
     "does not exist or is inactive",
     # A webhook's host is resolved when registered; here nothing outside 127.0.0.1 resolves.
