@@ -26,3 +26,10 @@ def test_every_error_is_documented_as_problem_json():
                     assert "application/problem+json" in response.get("content", {}), (
                         f"{method.upper()} {path} {status} is not documented as problem JSON"
                     )
+
+
+async def test_every_operation_with_a_body_documents_its_413(app):
+    for path, operations in app.openapi()["paths"].items():
+        for method, operation in operations.items():
+            if "requestBody" in operation:
+                assert "413" in operation["responses"], (method, path)

@@ -248,6 +248,8 @@ def document_problems(schema: dict[str, Any]) -> dict[str, Any]:
                     "description": "Invalid input",
                     "content": {MEDIA_TYPE: {"schema": ref}},
                 }
+            if "requestBody" in operation:
+                responses.setdefault("413", TOO_LARGE)
             if path not in WITHOUT_DATABASE:
                 responses.setdefault("503", DATABASE_UNAVAILABLE)
     return schema
@@ -255,6 +257,11 @@ def document_problems(schema: dict[str, Any]) -> dict[str, Any]:
 
 # Every other operation reads or writes the database, so it can meet it unavailable.
 WITHOUT_DATABASE = {"/healthz", "/.well-known/jwks.json"}
+# The body limit is checked before anything else, so every operation that takes a body has it.
+TOO_LARGE = {
+    "description": "The body is larger than the operator's limit (1 MiB unless changed).",
+    "content": {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+}
 DATABASE_UNAVAILABLE = {
     "description": "The database is unavailable for a moment (restarting, unreachable, or busy"
     " with another process's write); retry after `Retry-After` seconds. Nothing was changed.",

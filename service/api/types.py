@@ -11,11 +11,13 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Field,
     GetJsonSchemaHandler,
     StringConstraints,
     model_validator,
 )
 from pydantic.json_schema import JsonSchemaValue
+from pydantic.types import Strict
 from pydantic_core import CoreSchema
 
 
@@ -34,6 +36,20 @@ def printable(value: str | None) -> str | None:
 # Free text in a query string or a form field: a NUL or control character there is refused (422)
 # like in a body, not handed to the database (PostgreSQL cannot take a NUL in text: a 500).
 Printable = AfterValidator(printable)
+
+
+def integral_number(value: Any) -> Any:
+    # JSON Schema's integer is any number without a fraction: 3.0 is one, "3" and true are not.
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def WholeNumber(**bounds: int) -> Any:
+    """An integer as the OpenAPI document defines it: ``3`` and ``3.0``, never ``"3"`` or
+    ``true``; ``bounds`` are Field's (``ge``, ``le``, ...)."""
+    # The conversion wraps the bounded integer, so the bounds stay minimum/maximum in the schema.
+    return Annotated[int, Strict(), Field(**bounds), BeforeValidator(integral_number)]
 
 
 # What the validators accept, as JSON Schema patterns for the OpenAPI document. WHITE is what

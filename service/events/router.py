@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
@@ -33,10 +34,14 @@ class EventPage(BaseModel):
     )
 
 
+# Names separated by commas, blanks around them and empty entries allowed (``permit.*, ``).
+TYPE_NAME = "|".join(re.escape(name) for name in events_service.TYPE_FILTERS)
+TYPES_PATTERN = rf"^ *(?:{TYPE_NAME})? *(?:, *(?:{TYPE_NAME})? *)*$"
 Types = Annotated[
     str | None,
     Query(
         max_length=1000,
+        pattern=TYPES_PATTERN,
         description="Comma-separated types, exact (`notice.issued`) or by family (`permit.*`).",
         examples=["permit.*,notice.issued"],
     ),

@@ -37,6 +37,8 @@ EVENT_TYPES = (
     "notice.acknowledged",
     "webhook.disabled",
 )
+# What a subscription or the feed may ask for: an exact type, or a family of them as ``family.*``.
+TYPE_FILTERS = (*EVENT_TYPES, *sorted({f"{t.split('.', 1)[0]}.*" for t in EVENT_TYPES}))
 # Observers (customs, border agency) learn of permits and notices, never of the rest.
 # Events addressed to one organization (``webhook.disabled``) reach that organization alone.
 OBSERVER_TYPE_PREFIXES = ("permit.", "notice.")

@@ -14,7 +14,7 @@ from pydantic import (
     model_validator,
 )
 
-from service.api.types import Input, Output, Text
+from service.api.types import Input, Output, Text, WholeNumber
 
 PermitStatus = Literal["active", "suspended", "cancelled", "expired"]
 Country = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
@@ -60,7 +60,7 @@ PERMIT_EXAMPLE = {
 class PermitItem(Input):
     description: Text(500)  # type: ignore[valid-type]
     control_entry: Text(40)  # type: ignore[valid-type]
-    quantity: int = Field(gt=0, le=10**9, strict=True)  # not "2", not true
+    quantity: WholeNumber(gt=0, le=10**9)  # type: ignore[valid-type]
     value: Amount
     currency: Currency
 

@@ -11,6 +11,7 @@ from pydantic import (
     Field,
     StrictBool,
     StringConstraints,
+    WithJsonSchema,
 )
 
 from service.api.types import (
@@ -21,9 +22,11 @@ from service.api.types import (
     Output,
     Text,
     Update,
+    WholeNumber,
     no_control_characters,
 )
 from service.db import utcnow
+from service.events.service import TYPE_FILTERS
 from service.webhooks import policies
 
 DeliveryStatus = Literal["pending", "delivering", "delivered", "failed"]
@@ -58,7 +61,10 @@ Url = Annotated[
     ),
 ]
 EventType = Annotated[
-    str, StringConstraints(min_length=1, max_length=64), AfterValidator(known_event_type)
+    str,
+    StringConstraints(min_length=1, max_length=64),
+    AfterValidator(known_event_type),
+    WithJsonSchema({"type": "string", "enum": list(TYPE_FILTERS)}),
 ]
 EventTypes = Annotated[
     Distinct(EventType),
@@ -163,11 +169,8 @@ class WebhookCreated(WebhookRead):
 class SecretRotate(Input):
     model_config = ConfigDict(json_schema_extra={"examples": [{"overlap_seconds": 3600}]})
 
-    overlap_seconds: int | None = Field(
+    overlap_seconds: WholeNumber(ge=0, le=MAX_OVERLAP_SECONDS) | None = Field(  # type: ignore[valid-type]
         None,
-        strict=True,
-        ge=0,
-        le=MAX_OVERLAP_SECONDS,
         description="How long the replaced secret keeps signing too (default: the operator's "
         "setting, one day unless changed); 0 drops it at once.",
     )

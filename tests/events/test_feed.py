@@ -92,7 +92,15 @@ async def test_type_filter_exact_and_by_family(client, world, app):
     assert both == ["dialogue.opened", "notice.issued"]
 
 
-@pytest.mark.parametrize("types", ["permit.deleted", "nothing.*", "*", "permit"])
+async def test_type_filter_allows_blanks_and_empty_entries(client, world, app):
+    await emit(app, world, "permit.registered", "notice.issued")
+    seen = await types_seen(client, world.officer, types=" permit.* ,, notice.issued ,")
+    assert seen == ["permit.registered", "notice.issued"]
+
+
+@pytest.mark.parametrize(
+    "types", ["permit.deleted", "nothing.*", "*", "permit", "notice.issued,permit", "\tpermit.*"]
+)
 async def test_unknown_types_are_refused(client, world, types):
     response = await client.get(FEED, params={"types": types}, headers=world.officer.headers)
     assert response.status_code == 422

@@ -35,3 +35,24 @@ async def test_an_undocumented_amount_is_refused(app, amount):
     assert not documented_pattern(app).match(amount)
     with pytest.raises(ValidationError):
         PermitItem.model_validate(ITEM | {"value": amount})
+
+
+@pytest.mark.parametrize("quantity", ["2", "2.0", "2e0"])
+async def test_a_quantity_is_any_json_integer(quantity):
+    # JSON Schema's integer includes 2.0; a client generated from the document may write it so.
+    item = PermitItem.model_validate_json(json_item(quantity))
+    assert item.quantity == 2
+    assert isinstance(item.quantity, int)
+
+
+@pytest.mark.parametrize("quantity", ['"2"', "true", "2.5", "0", "0.0"])
+async def test_a_quantity_is_never_text_a_boolean_or_a_fraction(quantity):
+    with pytest.raises(ValidationError):
+        PermitItem.model_validate_json(json_item(quantity))
+
+
+def json_item(quantity: str) -> str:
+    return (
+        '{"description": "Optics", "control_entry": "2-5.a", "value": "1.00", '
+        f'"currency": "CAD", "quantity": {quantity}}}'
+    )

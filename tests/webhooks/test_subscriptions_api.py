@@ -169,6 +169,14 @@ async def test_event_types_must_be_known_and_distinct(app, client, world, event_
     assert await stored(app) == []
 
 
+async def test_the_document_lists_the_types_a_subscription_accepts(app, client, world):
+    listed = app.openapi()["components"]["schemas"]["WebhookCreate"]["properties"]
+    names = listed["event_types"]["items"]["enum"]
+    assert {"notice.issued", "notice.*", "webhook.*"} <= set(names)
+    created = await subscribe(client, world.host_admin, event_types=names)
+    assert created["event_types"] == names
+
+
 async def test_every_family_and_type_is_accepted(client, world):
     types = ["webhook.*", "permit.*", "notice.issued", "consultation.response_overdue"]
     created = await subscribe(client, world.host_admin, event_types=types)
@@ -250,7 +258,19 @@ async def test_rotation_defaults_to_the_configured_overlap(app, client, world):
     assert overlap - timedelta(minutes=1) < expires - utcnow() <= overlap
 
 
-@pytest.mark.parametrize("overlap", [-1, 604801, "3600", 1.5])
+async def test_an_overlap_written_as_a_whole_float_is_the_integer_it_is(client, world):
+    # JSON Schema's integer includes 3600.0, so clients generated from the document may send it.
+    created = await subscribe(client, world.host_admin)
+    url = f"{WEBHOOKS}/{created['id']}/rotate-secret"
+    response = await client.post(
+        url, json={"overlap_seconds": 3600.0}, headers=world.host_admin.headers
+    )
+    assert response.status_code == 200, response.text
+    expires = datetime.fromisoformat(response.json()["previous_secret_expires_at"])
+    assert timedelta(minutes=59) < expires - utcnow() <= timedelta(hours=1)
+
+
+@pytest.mark.parametrize("overlap", [-1, 604801, "3600", 1.5, True])
 async def test_rotation_overlap_is_bounded(client, world, overlap):
     created = await subscribe(client, world.host_admin)
     url = f"{WEBHOOKS}/{created['id']}/rotate-secret"
