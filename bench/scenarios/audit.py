@@ -1,11 +1,11 @@
 """Scenario 4, audit: how fast a 1,000,000-entry chain verifies, and what the chain costs a write.
 
-Verification: a valid chain of ``CHAIN`` entries (``bench/audit_chain.py``: hashed with the
-service's ``chain_hash``, COPY'd into a PostgreSQL template database or inserted into a SQLite
-template file, both kept under their migration head and reused by later runs) is cloned, and
-``service.audit.service.verify`` (what ``entente audit verify``, ``GET /api/v1/audit/verify``
-and the web client's audit page run) recomputes it in this process, ``rounds`` times; then the
-``entente audit verify`` command once, start-up included.
+Verification: a valid chain of ``CHAIN`` entries (``bench/audit_chain.py``: written with the
+service's ``canonical`` and ``link``, COPY'd into a PostgreSQL template database or inserted into
+a SQLite template file, both kept under their migration head and reused by later runs) is
+cloned, and ``service.audit.service.verify`` (what ``entente audit verify``,
+``GET /api/v1/audit/verify`` and the web client's audit page run) recomputes it in this process,
+``rounds`` times; then the ``entente audit verify`` command once, start-up included.
 
 Write cost: scenario 1's load (consultation messages from three authors, wrk, 32 connections)
 against the project (``entente serve``) and the same project with the chain taken out

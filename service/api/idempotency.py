@@ -96,7 +96,7 @@ async def claim(
     scope: tuple[str, str],
     fingerprint: str,
     ttl: timedelta,
-    lease: timedelta = timedelta(seconds=60),
+    lease: timedelta,
 ) -> None:
     async with database.sessions() as session:
         await begin_writing(session)
