@@ -36,11 +36,15 @@ PAGES = [
 ]
 
 
-def install(app: FastAPI) -> None:
+def pages_router() -> APIRouter:
     web = APIRouter(prefix="/app", include_in_schema=False)
     for pages in PAGES:
         web.include_router(pages)
-    app.include_router(web)
+    return web
+
+
+def install(app: FastAPI) -> None:
+    """What the web client adds to an app beside its pages (``service.app.shared_routes``)."""
     app.mount("/app/static", StaticFiles(directory=STATIC), name="web-static")
     app.add_exception_handler(SignInRequired, sign_in_required)  # type: ignore[arg-type]
 
