@@ -136,34 +136,29 @@ class Progress:
 async def verify(session: AsyncSession, *, batch: int = 10_000) -> Verification:
     """Recompute the whole chain; name the first entry that does not follow from its predecessor.
 
-    Rows come straight from the driver in batches of ``batch`` (the next one is fetched while
-    this one is checked, ``audit.stored``).
+    Batches of ``batch`` entries are checked straight from the driver, the next one fetched while
+    this one is checked (``audit.stored``).
     """
     reader = await stored.Reader.of(await session.connection(), batch)
     progress = Progress()
-    async for rows in reader.batches():
-        intact = stored.first_broken(
-            rows, reader.postgres, progress.expected_seq, progress.prev_hash
-        )
-        if intact:
-            last = rows[intact - 1]
-            progress.passed(last[stored.SEQ], last[stored.HASH], intact)
-        if intact < len(rows):
+    async for checked in reader.batches(progress.expected_seq, progress.prev_hash):
+        if checked.broken:
             await reader.close()
-            return verdict(rows[intact], progress)
+            return verdict(checked.broken, progress.count + checked.intact)
+        if checked.rows:
+            progress.passed(checked.last_seq, checked.last_hash, checked.rows)
     return await check_head(session, progress.count, progress.expected_seq, progress.prev_hash)
 
 
-def verdict(row: stored.Row, progress: Progress) -> Verification:
-    """On the first row that does not follow from the one before it."""
-    expected = progress.expected_seq
-    if row[stored.SEQ] != expected:
-        reason = f"entry {expected} is missing"
-    elif row[stored.PREV_HASH] != progress.prev_hash:
+def verdict(broken: stored.Broken, count: int) -> Verification:
+    """On the first entry that does not follow from the one before it."""
+    if broken.seq != broken.expected_seq:
+        reason = f"entry {broken.expected_seq} is missing"
+    elif broken.prev_hash != broken.expected_prev:
         reason = "prev_hash does not match the preceding entry"
     else:
         reason = "content does not match its hash"
-    return Verification(False, progress.count, min(row[stored.SEQ], expected), reason)
+    return Verification(False, count, min(broken.seq, broken.expected_seq), reason)
 
 
 async def check_head(

@@ -44,9 +44,9 @@ async def chain(app, world) -> int:
 async def test_every_stored_entry_follows_from_its_predecessor(app, chain):
     async with app.state.database.sessions() as session:
         reader = await stored.Reader.of(await session.connection(), chain + 1)
-        rows = await reader.fetch(1)
-    assert len(rows) == chain
-    assert stored.first_broken(rows, reader.postgres, 1, "0" * 64) == chain
+        checked = [batch async for batch in reader.batches(1, "0" * 64)]
+    assert [(batch.rows, batch.intact, batch.broken) for batch in checked] == [(chain, chain, None)]
+    assert checked[0].last_seq == chain
 
 
 async def test_chain_of_many_batches_is_valid(app, chain):
@@ -66,3 +66,39 @@ async def test_deletion_in_a_later_batch_is_named(app, chain):
     await remove(app.state.database, seq)
     result = await verify(app.state.database)
     assert (result.first_broken_seq, result.reason) == (seq, f"entry {seq} is missing")
+
+
+# A batch is checked on its own, then linked to the one before: breaks at its edges count.
+EDGES = [3 * BATCH, 3 * BATCH + 1, 3 * BATCH + 2, 4 * BATCH - 1]
+
+
+@pytest.mark.parametrize("seq", EDGES)
+async def test_edit_at_a_batch_edge_is_named(app, chain, seq):
+    await rewrite(app.state.database, seq, details={"number": -1})
+    result = await verify(app.state.database)
+    assert (result.first_broken_seq, result.entries) == (seq, seq - 1)
+    assert result.reason == "content does not match its hash"
+
+
+@pytest.mark.parametrize("seq", EDGES)
+async def test_rehashed_entry_at_a_batch_edge_breaks_its_successor(app, chain, seq):
+    await rewrite(app.state.database, seq, rehash=True, details={"number": -1})
+    result = await verify(app.state.database)
+    assert (result.first_broken_seq, result.entries) == (seq + 1, seq)
+    assert result.reason == "prev_hash does not match the preceding entry"
+
+
+@pytest.mark.parametrize("seq", EDGES)
+async def test_deletion_at_a_batch_edge_is_named(app, chain, seq):
+    await remove(app.state.database, seq)
+    result = await verify(app.state.database)
+    assert (result.first_broken_seq, result.entries) == (seq, seq - 1)
+    assert result.reason == f"entry {seq} is missing"
+
+
+async def test_chain_of_exactly_whole_batches_is_valid(app, world):
+    short = BATCH - await entry_count(app.state.database) % BATCH
+    await add_entries(app.state.database, short + 2 * BATCH)
+    count = await entry_count(app.state.database)
+    assert count % BATCH == 0
+    assert await verify(app.state.database) == audit_service.Verification(True, count, None)
