@@ -18,7 +18,11 @@ from starlette.routing import BaseRoute
 from service import __version__, logs
 from service.api import problems
 from service.api.idempotency import IdempotencyMiddleware, Idempotent, Replay, replay_response
-from service.api.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from service.api.middleware import (
+    BodyLimitMiddleware,
+    JsonBodyMiddleware,
+    RequestContextMiddleware,
+)
 from service.api.routes import flat_routes
 from service.assurances.router import router as assurances_router
 from service.audit.router import router as audit_router
@@ -97,6 +101,7 @@ def create_app(
     problems.install(app)
     app.add_exception_handler(Replay, replay_response)  # type: ignore[arg-type]
     app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(JsonBodyMiddleware, prefix="/api/v1/")
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
     observability_http.install(app, settings)
@@ -204,6 +209,7 @@ def health_router() -> APIRouter:
                 },
                 status_code=503,
                 media_type=problems.MEDIA_TYPE,
+                headers={"Retry-After": "1"},
             )
         return {"status": "ready"}
 

@@ -114,19 +114,65 @@ def declared_length(scope: Scope) -> int | None:
 
 
 async def too_large(scope: Scope, send: Send, limit: int) -> None:
+    detail = f"Request bodies are limited to {limit} bytes."
+    await send_problem(scope, send, 413, "too-large", "Request body too large", detail)
+
+
+class JsonBodyMiddleware:
+    """The API reads JSON only: a body declared as anything else is refused with 415 before it
+    is read (FastAPI would answer 422, as if the JSON were wrong)."""
+
+    def __init__(self, app: ASGIApp, prefix: str) -> None:
+        self.app = app
+        self.prefix = prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(self.prefix):
+            media_type = declared_media_type(scope)
+            if media_type is not None and has_body(scope) and not is_json(media_type):
+                detail = f"The API reads application/json bodies, not {media_type[:100]}."
+                title = "Unsupported media type"
+                return await send_problem(scope, send, 415, "unsupported-media-type", title, detail)
+        await self.app(scope, receive, send)
+
+
+def declared_media_type(scope: Scope) -> str | None:
+    for name, value in scope.get("headers", []):
+        if name == b"content-type":
+            return value.decode("latin-1").split(";", 1)[0].strip().lower()
+    return None
+
+
+def has_body(scope: Scope) -> bool:
+    declared = declared_length(scope)
+    if declared is not None:
+        return declared > 0
+    return any(name == b"transfer-encoding" for name, _ in scope.get("headers", []))
+
+
+def is_json(media_type: str) -> bool:
+    return media_type == "application/json" or (
+        media_type.startswith("application/") and media_type.endswith("+json")
+    )
+
+
+async def send_problem(
+    scope: Scope, send: Send, status: int, code: str, title: str, detail: str
+) -> None:
+    """A problem answered before the app (and its exception handlers) saw the request."""
     body: dict[str, Any] = {
-        "type": "urn:entente:problem:too-large",
-        "title": "Request body too large",
-        "status": 413,
-        "code": "too-large",
-        "detail": f"Request bodies are limited to {limit} bytes.",
+        "type": f"urn:entente:problem:{code}",
+        "title": title,
+        "status": status,
+        "code": code,
+        "detail": detail,
         "request_id": scope.get("state", {}).get("request_id"),
     }
     payload = json.dumps(body).encode()
     await send(
         {
             "type": "http.response.start",
-            "status": 413,
+            "status": status,
             "headers": [
                 (b"content-type", b"application/problem+json"),
                 (b"content-length", str(len(payload)).encode()),

@@ -250,6 +250,8 @@ def document_problems(schema: dict[str, Any]) -> dict[str, Any]:
                 }
             if "requestBody" in operation:
                 responses.setdefault("413", TOO_LARGE)
+                if path.startswith("/api/v1/"):
+                    responses.setdefault("415", NOT_JSON)
             if path not in WITHOUT_DATABASE:
                 responses.setdefault("503", DATABASE_UNAVAILABLE)
     return schema
@@ -260,6 +262,11 @@ WITHOUT_DATABASE = {"/healthz", "/.well-known/jwks.json"}
 # The body limit is checked before anything else, so every operation that takes a body has it.
 TOO_LARGE = {
     "description": "The body is larger than the operator's limit (1 MiB unless changed).",
+    "content": {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+}
+# Bodies of the API are JSON; one declared as another media type is refused before it is read.
+NOT_JSON = {
+    "description": "The body is declared as something other than `application/json`.",
     "content": {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}},
 }
 DATABASE_UNAVAILABLE = {

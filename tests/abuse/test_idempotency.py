@@ -63,6 +63,20 @@ RETRIES = [
         True,
     ),
     (
+        "a body that is not JSON (415) claims no key: the JSON retry runs",
+        Row(
+            "as text",
+            "POST",
+            ORGS,
+            415,
+            content=b'{"code": "DE-BAFA"}',
+            headers=KEY | {"Content-Type": "text/plain"},
+            code="unsupported-media-type",
+        ),
+        create("as JSON"),
+        False,
+    ),
+    (
         "another principal's request with the key runs anew",
         create("first"),
         create(

@@ -34,6 +34,12 @@ def org_bytes(label: str, content: bytes, status: int = 422, **kwargs) -> Row:
     return Row(label, "POST", ORGS, status, content=content, headers=headers, **kwargs)
 
 
+def not_json(media_type: str, content: bytes) -> Row:
+    """A body declared as another media type: 415 before it is read, whatever it holds."""
+    headers = {"Content-Type": media_type}
+    return org_bytes(media_type, content, 415, headers=headers, code="unsupported-media-type")
+
+
 def permit(label: str, status: int = 422, **override) -> Row:
     return Row(label, "POST", PERMITS, status, "officer", json=permit_body("EXP-5001") | override)
 
@@ -162,19 +168,22 @@ BODIES = [
         stored={"organization": 1},
         audit="organization.created",
     ),
-    org_bytes("text/plain", ORG_TEXT.encode(), 422, headers={"Content-Type": "text/plain"}),
-    org_bytes(
-        "form encoded",
-        b"code=DE-BAFA&name=Federal+Office&country=DE&kind=observer",
-        422,
-        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    not_json("text/plain", ORG_TEXT.encode()),
+    not_json(
+        "application/x-www-form-urlencoded", b"code=DE-BAFA&name=Federal+Office&kind=observer"
     ),
-    org_bytes("xml", b"<organization/>", 422, headers={"Content-Type": "application/xml"}),
+    not_json("application/xml", b"<organization/>"),
+    not_json(
+        "multipart/form-data; boundary=b", b"--b\r\nContent-Disposition: form-data; name=code"
+    ),
+    not_json("TEXT/PLAIN; charset=utf-8", ORG_TEXT.encode()),
     org_bytes(
-        "multipart",
-        b"--b\r\nContent-Disposition: form-data; name=code\r\n\r\nDE-BAFA\r\n--b--\r\n",
-        422,
-        headers={"Content-Type": "multipart/form-data; boundary=b"},
+        "JSON with a charset parameter",
+        ORG_TEXT.encode(),
+        201,
+        headers={"Content-Type": "application/json; charset=utf-8"},
+        stored={"organization": 1},
+        audit="organization.created",
     ),
     org_bytes(
         "over the limit by content-length",

@@ -34,5 +34,6 @@ async def test_readyz_without_a_database_is_a_503_problem(settings):
         alive = await client.get("/healthz")
     body = assert_problem(ready, 503)
     assert body["code"] == "unavailable"
+    assert ready.headers["retry-after"] == "1"  # load balancers and clients know when to ask again
     assert "127.0.0.1" not in ready.text
     assert alive.status_code == 200
