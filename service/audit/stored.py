@@ -1,15 +1,20 @@
 """Checking the stored chain in batches, straight from the driver.
 
 Each entry stores the bytes its hash covers (``canonical``), so checking an entry is one
-SHA-256 over ``prev_hash ‖ canonical`` and two comparisons. The database sends that material
-ready-joined as bytes (no text decoding in Python, no joining and encoding again), and
-Python's ``hashlib`` checks it: measured, PostgreSQL's own ``sha256`` costs about three times
-Python's per entry. SQLAlchemy's result layer would cost more than the hashing, so rows come
-from the driver's own calls.
+SHA-256 over ``prev_hash ‖ canonical`` and two comparisons. Python's ``hashlib`` does it
+(PostgreSQL's own ``sha256`` measured about three times slower per entry), and SQLAlchemy's
+result layer is bypassed: it would cost more than the hashing.
 
-A batch starts at the entry that should come next. When a batch is intact its last entry is
-``start + size - 1``, so the next batch is fetched (by the database, beside this thread) while
-this one is checked; when it is not, verification stops there.
+Most batches are whole, so the first reading of a batch is the cheapest one that can prove it:
+every entry of a range of ``seq`` as one value, ``hash ‖ prev_hash ‖ canonical`` in bytes. A
+range that holds all its entries, each hashing right and beginning with its predecessor's
+hash, is whole. Anything else (a short range, an entry that does not follow) is read again
+with each entry's ``seq`` and checked entry by entry, to name the first that does not follow
+and why.
+
+On PostgreSQL the next batch is fetched by the server while this one is checked. On SQLite a
+batch is read and checked in one call on aiosqlite's thread: one thread then wants the GIL,
+not two taking turns, which measured slower than not overlapping at all.
 """
 
 from __future__ import annotations
@@ -22,15 +27,23 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-# (seq, prev_hash ‖ canonical as UTF-8 bytes, hash)
-POSTGRES_BATCH = (
-    "SELECT seq, textsend(prev_hash || canonical), hash FROM audit_entry"
-    " WHERE seq >= $1 ORDER BY seq LIMIT $2"
-)
-SQLITE_BATCH = (
-    "SELECT seq, CAST(prev_hash || canonical AS BLOB), hash FROM audit_entry"
-    " WHERE seq >= ? ORDER BY seq LIMIT ?"
-)
+# A range of entries, each as one value: hash ‖ prev_hash ‖ canonical, in UTF-8 bytes. An entry
+# whose hashes are not 64 characters long is left out, so its range is read again exactly.
+JOINED = {
+    "postgresql": "SELECT textsend(hash || prev_hash || canonical) FROM audit_entry"
+    " WHERE seq BETWEEN $1 AND $2 AND length(hash) = 64 AND length(prev_hash) = 64"
+    " ORDER BY seq",
+    "sqlite": "SELECT CAST(hash || prev_hash || canonical AS BLOB) FROM audit_entry"
+    " WHERE seq BETWEEN ? AND ? AND length(hash) = 64 AND length(prev_hash) = 64"
+    " ORDER BY seq",
+}
+# The entries from a seq on, each as (seq, prev_hash ‖ canonical in bytes, hash).
+EXACT = {
+    "postgresql": "SELECT seq, textsend(prev_hash || canonical), hash FROM audit_entry"
+    " WHERE seq >= $1 ORDER BY seq LIMIT $2",
+    "sqlite": "SELECT seq, CAST(prev_hash || canonical AS BLOB), hash FROM audit_entry"
+    " WHERE seq >= ? ORDER BY seq LIMIT ?",
+}
 HASH_LENGTH = 64  # hex digits of a SHA-256
 SLICE = 1_000
 
@@ -49,8 +62,8 @@ class Broken:
 
 @dataclass(frozen=True)
 class Batch:
-    """What some rows say: how many there are, how many of them are intact from the first on,
-    the last intact one's seq and hash, and the first broken one."""
+    """What some entries say: how many there are, how many of them are intact from the first
+    on, the last intact one's seq and hash, and the first broken one."""
 
     rows: int
     intact: int
@@ -60,7 +73,8 @@ class Batch:
 
 
 class Reader:
-    """Checked slices of the chain in order, the next batch fetched while this one is checked."""
+    """Checked batches of the chain in order, from an entry on, to the first short or broken
+    one."""
 
     def __init__(self, driver: Any, dialect: str, size: int) -> None:
         self.driver = driver
@@ -73,44 +87,101 @@ class Reader:
         raw = await connection.get_raw_connection()
         return cls(raw.driver_connection, connection.dialect.name, size)
 
-    async def fetch(self, start: int) -> list[Row]:
+    def batches(self, start: int, prev_hash: str) -> AsyncIterator[Batch]:
+        """From entry ``start``, whose predecessor's hash is ``prev_hash``."""
         if self.postgres:
-            return await self.driver.fetch(POSTGRES_BATCH, start, self.size)
-        # One call on aiosqlite's thread (not execute, then fetchall), so the whole batch is
-        # read there while this thread hashes the previous one.
-        return list(await self.driver.execute_fetchall(SQLITE_BATCH, (start, self.size)))
+            return self.postgres_batches(start, prev_hash)
+        return self.sqlite_batches(start, prev_hash)
 
-    async def batches(self, start: int, prev_hash: str) -> AsyncIterator[Batch]:
-        """From entry ``start``, whose predecessor's hash is ``prev_hash``, to the first short
-        or broken batch; each fetched batch is checked in slices of ``SLICE`` rows."""
-        fetching: asyncio.Future[list[Row]] | None = asyncio.ensure_future(self.fetch(start))
+    async def sqlite_batches(self, start: int, prev_hash: str) -> AsyncIterator[Batch]:
+        sqlite = self.driver._conn  # the sqlite3 connection aiosqlite's thread owns
+        while True:
+            batch = await self.driver._execute(sqlite_batch, sqlite, start, prev_hash, self.size)
+            yield batch
+            if batch.broken or batch.rows < self.size:
+                return
+            start, prev_hash = batch.last_seq + 1, batch.last_hash
+
+    async def postgres_batches(self, start: int, prev_hash: str) -> AsyncIterator[Batch]:
+        fetching: asyncio.Future[list[Row]] | None = self.fetch_joined(start)
         while fetching is not None:
             rows = await fetching
             self.ahead = fetching = None
             if len(rows) == self.size:
-                self.ahead = fetching = asyncio.ensure_future(self.fetch(start + self.size))
-            for first in range(0, len(rows), SLICE):
-                # Between slices the driver takes in the next batch: asyncpg reads the socket
-                # on this thread, and the server stops sending while nobody reads.
-                await asyncio.sleep(0)
-                batch = check_rows(rows[first : first + SLICE], start, prev_hash)
-                yield batch
-                if batch.broken:
-                    return
-                start, prev_hash = batch.last_seq + 1, batch.last_hash
+                self.ahead = fetching = self.fetch_joined(start + self.size)
+            last_hash = await self.whole_in_slices(rows, prev_hash)
+            if last_hash is None:
+                yield await self.postgres_exact(start, prev_hash)
+                return
+            start, prev_hash = start + self.size, last_hash
+            yield Batch(self.size, self.size, start - 1, last_hash)
+
+    def fetch_joined(self, start: int) -> asyncio.Future[list[Row]]:
+        end = start + self.size - 1
+        return asyncio.ensure_future(self.driver.fetch(JOINED["postgresql"], start, end))
+
+    async def whole_in_slices(self, rows: list[Row], prev_hash: str) -> str | None:
+        """``whole``, a slice at a time: between slices asyncpg reads the next batch from the
+        socket (on this thread; the server stops sending while nobody reads)."""
+        if len(rows) != self.size:
+            return None
+        last_hash: str | None = prev_hash
+        for first in range(0, len(rows), SLICE):
+            await asyncio.sleep(0)
+            last_hash = whole(rows[first : first + SLICE], last_hash)
+            if last_hash is None:
+                return None
+        return last_hash
+
+    async def postgres_exact(self, start: int, prev_hash: str) -> Batch:
+        await self.close()  # one query at a time on a connection
+        rows = await self.driver.fetch(EXACT["postgresql"], start, self.size)
+        return check_rows(rows, start, prev_hash)
 
     async def close(self) -> None:
         """Wait for a batch still being fetched, so the connection can serve another query."""
         if self.ahead:
             await asyncio.wait([self.ahead])
+            self.ahead = None
+
+
+def sqlite_batch(sqlite: Any, start: int, prev_hash: str, size: int) -> Batch:
+    """One batch, read and checked on the thread that owns ``sqlite``."""
+    rows = fetch_all(sqlite, JOINED["sqlite"], (start, start + size - 1))
+    last_hash = whole(rows, prev_hash) if len(rows) == size else None
+    if last_hash is not None:
+        return Batch(size, size, start + size - 1, last_hash)
+    return check_rows(fetch_all(sqlite, EXACT["sqlite"], (start, size)), start, prev_hash)
+
+
+def fetch_all(sqlite: Any, query: str, parameters: tuple[int, int]) -> list[Row]:
+    cursor = sqlite.execute(query, parameters)
+    try:
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
+def whole(rows: Sequence[Row], prev_hash: str) -> str | None:
+    """The last entry's hash when each of ``rows`` (``hash ‖ prev_hash ‖ canonical``) hashes
+    right and begins with its predecessor's hash, the first with ``prev_hash``; else None."""
+    sha256 = hashlib.sha256
+    prev = prev_hash.encode()
+    for (joined,) in rows:
+        hash_ = joined[:HASH_LENGTH]
+        # Canonical JSON is an object: a longer prev_hash cannot pass for the predecessor's.
+        linked = joined.startswith(prev, HASH_LENGTH) and joined.startswith(b"{", 2 * HASH_LENGTH)
+        if not linked or sha256(joined[HASH_LENGTH:]).hexdigest().encode() != hash_:
+            return None
+        prev = hash_
+    return prev.decode()
 
 
 def check_rows(rows: Sequence[Row], start: int, prev_hash: str) -> Batch:
-    """Each row's hash covers its material, which begins with its predecessor's hash."""
+    """Entry by entry (``seq``, ``prev_hash ‖ canonical``, ``hash``): where the chain breaks."""
     sha256 = hashlib.sha256
     expected_seq, last_seq, prev = start, 0, prev_hash.encode()
     for index, (seq, material, hash_) in enumerate(rows):
-        # Canonical JSON is an object: a longer prev_hash cannot pass for the predecessor's.
         linked = material.startswith(prev) and material.startswith(b"{", HASH_LENGTH)
         if seq != expected_seq or not linked or sha256(material).hexdigest() != hash_:
             stored_prev = bytes(material[:HASH_LENGTH]).decode(errors="replace")

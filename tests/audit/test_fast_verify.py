@@ -5,9 +5,11 @@ from __future__ import annotations
 from uuid import uuid4
 
 import pytest
+from sqlalchemy import update
 
 from service.audit import service as audit_service
 from service.audit import stored
+from service.audit.models import AuditEntry
 from service.audit.service import Actor
 from service.uow import UnitOfWork
 from tests.audit.helpers import entry_count, remove, rewrite
@@ -102,3 +104,18 @@ async def test_chain_of_exactly_whole_batches_is_valid(app, world):
     count = await entry_count(app.state.database)
     assert count % BATCH == 0
     assert await verify(app.state.database) == audit_service.Verification(True, count, None)
+
+
+async def test_hash_characters_moved_between_columns_are_named(app, chain, db_kind):
+    """``hash ‖ prev_hash`` stays the same, but the entry's stored hash is no longer its own.
+    (PostgreSQL's VARCHAR(64) refuses the longer hash; SQLite stores it.)"""
+    if db_kind == "postgres":
+        pytest.skip("PostgreSQL refuses a hash longer than 64 characters")
+    seq = 3 * BATCH + 2
+    async with app.state.database.sessions() as session:
+        entry = await session.get(AuditEntry, seq)
+        moved = {"hash": entry.hash + entry.prev_hash[:3], "prev_hash": entry.prev_hash[3:]}
+        await session.execute(update(AuditEntry).where(AuditEntry.seq == seq).values(**moved))
+        await session.commit()
+    result = await verify(app.state.database)
+    assert (result.first_broken_seq, result.entries) == (seq, seq - 1)
