@@ -136,8 +136,7 @@ class Progress:
 async def verify(session: AsyncSession, *, batch: int = 10_000) -> Verification:
     """Recompute the whole chain; name the first entry that does not follow from its predecessor.
 
-    Batches of ``batch`` entries are checked straight from the driver, the next one fetched while
-    this one is checked (``audit.stored``).
+    Batches of ``batch`` entries are checked straight from the driver (``audit.stored``).
     """
     reader = await stored.Reader.of(await session.connection(), batch)
     progress = Progress()
