@@ -1,16 +1,16 @@
-"""Pure ASGI middleware: request ids and access logs, and the request body limit."""
+"""Pure ASGI middleware: request ids and access logs, the request body limit, JSON bodies."""
 
 from __future__ import annotations
 
-import json
 import re
 import time
 import uuid
-from typing import Any
 
 import structlog
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from service.api import problems
 
 log = structlog.get_logger("entente.access")
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -79,7 +79,7 @@ class BodyLimitMiddleware:
             return await self.app(scope, receive, send)
         declared = declared_length(scope)
         if declared is not None and declared > self.max_bytes:
-            return await too_large(scope, send, self.max_bytes)
+            return await too_large(scope, receive, send, self.max_bytes)
         received, started = 0, False
 
         async def counting_receive() -> Message:
@@ -100,7 +100,7 @@ class BodyLimitMiddleware:
         except BodyTooLarge:
             if started:
                 raise
-            await too_large(scope, send, self.max_bytes)
+            await too_large(scope, receive, send, self.max_bytes)
 
 
 def declared_length(scope: Scope) -> int | None:
@@ -113,9 +113,9 @@ def declared_length(scope: Scope) -> int | None:
     return None
 
 
-async def too_large(scope: Scope, send: Send, limit: int) -> None:
+async def too_large(scope: Scope, receive: Receive, send: Send, limit: int) -> None:
     detail = f"Request bodies are limited to {limit} bytes."
-    await send_problem(scope, send, 413, "too-large", "Request body too large", detail)
+    await send_problem(scope, receive, send, 413, detail)
 
 
 class JsonBodyMiddleware:
@@ -131,8 +131,7 @@ class JsonBodyMiddleware:
             media_type = declared_media_type(scope)
             if media_type is not None and has_body(scope) and not is_json(media_type):
                 detail = f"The API reads application/json bodies, not {media_type[:100]}."
-                title = "Unsupported media type"
-                return await send_problem(scope, send, 415, "unsupported-media-type", title, detail)
+                return await send_problem(scope, receive, send, 415, detail)
         await self.app(scope, receive, send)
 
 
@@ -157,26 +156,10 @@ def is_json(media_type: str) -> bool:
 
 
 async def send_problem(
-    scope: Scope, send: Send, status: int, code: str, title: str, detail: str
+    scope: Scope, receive: Receive, send: Send, status: int, detail: str
 ) -> None:
     """A problem answered before the app (and its exception handlers) saw the request."""
-    body: dict[str, Any] = {
-        "type": f"urn:entente:problem:{code}",
-        "title": title,
-        "status": status,
-        "code": code,
-        "detail": detail,
-        "request_id": scope.get("state", {}).get("request_id"),
-    }
-    payload = json.dumps(body).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/problem+json"),
-                (b"content-length", str(len(payload)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": payload})
+    code, title = problems.HTTP_TITLES[status]
+    request_id = scope.get("state", {}).get("request_id")
+    response = problems.problem(status, code, title, detail=detail, request_id=request_id)
+    await response(scope, receive, send)
