@@ -17,9 +17,13 @@ PROC = Path("/proc")
 def cpu_seconds(pid: int) -> float:
     """User + system CPU seconds of one process so far; 0 when it cannot be read."""
     try:
-        fields = (PROC / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
+        return cpu_seconds_of(PROC / str(pid) / "stat")
     except OSError:
         return 0.0
+
+
+def cpu_seconds_of(stat: Path) -> float:
+    fields = stat.read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
 
 
@@ -51,3 +55,16 @@ def usage(before: dict[str, float], after: dict[str, float], window: float) -> d
         for name in after
         if window > 0
     }
+
+
+def threads(pid: int) -> dict[str, float]:
+    """CPU seconds so far of each thread of ``pid``, by "<name> <thread id>" (the first is the
+    main thread: for a server, its event loop)."""
+    found = {}
+    for task in sorted((PROC / str(pid) / "task").glob("[0-9]*"), key=lambda t: int(t.name)):
+        try:
+            name = (task / "comm").read_text().strip()
+            found[f"{name} {task.name}"] = cpu_seconds_of(task / "stat")
+        except OSError:
+            continue
+    return found

@@ -82,13 +82,17 @@ async def profile(ctx: Context, subject: str, seconds: int, sample: bool = True)
             spy = await record(server.pid, seconds, speedscope) if sample else None
             database = target.url.rsplit("/", 1)[1] if target.kind == "postgres" else None
             before, started = cpu.snapshot({subject: server.pid}, database), time.time()
+            threads_before = cpu.threads(server.pid)
             result = await ctx.load(server, load, duration=seconds)
+            threads = cpu.usage(threads_before, cpu.threads(server.pid), time.time() - started)
             used = cpu.usage(
                 before, cpu.snapshot({subject: server.pid}, database), time.time() - started
             )
             _, errors = await spy.communicate() if spy else (None, b"")
     print(f"{subject} on {ctx.database}: {result.rps:.0f} req/s, p99 {result.p99_ms:.1f} ms")
     print("CPUs used: " + ", ".join(f"{name} {value:.2f}" for name, value in used.items()))
+    busiest = sorted(threads.items(), key=lambda item: -item[1])[:4]
+    print(f"{subject}'s busiest threads: " + ", ".join(f"{n} {v:.2f}" for n, v in busiest))
     if spy is None:
         return
     if spy.returncode != 0:

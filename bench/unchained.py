@@ -12,18 +12,22 @@ go.
 from __future__ import annotations
 
 import itertools
+import sqlite3
 import time
 from collections.abc import Sequence
 from types import SimpleNamespace
+from typing import Any
 
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service import journal
+from service.audit import service as audit_service
 from service.audit.chain import canonical
 from service.audit.models import AuditEntry
-from service.audit.service import PendingEntry, RequestContext, new_entry
+from service.audit.service import PendingEntry, RequestContext
 from service.events.service import PendingEvent
+from service.sqlite_driver import on_sqlite_thread
 
 # Microseconds since the epoch: above the chain and above what an earlier run numbered.
 NUMBERS = itertools.count(time.time_ns() // 1000)
@@ -36,17 +40,28 @@ async def record_unchained(
     events: Sequence[PendingEvent],
     context: RequestContext,
 ) -> None:
-    rows = []
-    for item in pending:
-        item.resolve()
-        seq = next(NUMBERS)
-        text = canonical(SimpleNamespace(**new_entry(seq, item, context))).decode()
-        rows.append(
-            {"seq": seq, "prev_hash": f"{seq:064x}", "canonical": text, "hash": f"{seq:064x}"}
-        )
+    rows = [unchained(draft) for draft in audit_service.drafts(pending, context)]
+    if connection.dialect.name == "sqlite":  # in one trip, as the journal writes
+        values = journal.event_values(events, connection.dialect)
+        await on_sqlite_thread(connection, write_on_sqlite, rows, values)
+        return
     if rows:
         await connection.execute(insert(AuditEntry.__table__), rows)
     await chained_record(connection, [], events, context)
+
+
+def unchained(draft: dict[str, Any]) -> dict[str, Any]:
+    seq = next(NUMBERS)
+    text = canonical(SimpleNamespace(seq=seq, **draft)).decode()
+    return {"seq": seq, "prev_hash": f"{seq:064x}", "canonical": text, "hash": f"{seq:064x}"}
+
+
+def write_on_sqlite(
+    sqlite: sqlite3.Connection, rows: list[dict[str, Any]], events: list[dict[str, Any]]
+) -> None:
+    entries = [journal.in_order(row, journal.ENTRY_ORDER) for row in rows]
+    sqlite.executemany(journal.INSERT_ENTRIES_SQL, entries)
+    journal.number_events_on_sqlite(sqlite, events)
 
 
 def main() -> None:

@@ -11,17 +11,22 @@ head second, so no two writers can deadlock.
   outbox head moved on and the events numbered from it (data-modifying CTEs). Inserting events
   wakes the webhook workers (``NOTIFY`` from a trigger, migration 0006). Then COMMIT.
 - On SQLite, whose writer holds the database's write lock for its whole transaction anyway, the
-  same writes are plain statements (SQLite has no data-modifying CTEs); so they are on PostgreSQL
-  for a change too large for one statement's parameters (a bulk of hundreds of permits).
+  same writes are plain statements (SQLite has no data-modifying CTEs), run together in one trip
+  to SQLite's thread (``sqlite_driver.on_sqlite_thread``): the tip is read, the entries linked
+  and everything written without going back to the event loop in between.
+- On PostgreSQL, a change too large for one statement's parameters (a bulk of hundreds of
+  permits) is written in plain statements too.
 """
 
 from __future__ import annotations
 
 import functools
+import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, Table, bindparam, insert, select, union_all, update
+from sqlalchemy import Dialect, Select, Table, bindparam, insert, select, union_all, update
+from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from service.audit import service as audit_service
@@ -29,6 +34,7 @@ from service.audit.models import AuditEntry, AuditHead
 from service.audit.service import PendingEntry, RequestContext
 from service.events.models import OutboxEvent, OutboxHead
 from service.events.service import PendingEvent
+from service.sqlite_driver import on_sqlite_thread
 
 ENTRIES = AuditEntry.__table__
 EVENTS = OutboxEvent.__table__
@@ -52,10 +58,15 @@ async def record(
     context: RequestContext,
 ) -> None:
     """Chain ``pending`` onto the audit trail and number ``events`` into the outbox."""
+    if connection.dialect.name == "sqlite":
+        drafts = audit_service.drafts(pending, context)
+        values = event_values(events, connection.dialect)
+        await on_sqlite_thread(connection, write_on_sqlite, drafts, values, statement="journal")
+        return
     entries: list[dict[str, Any]] = []
     if pending:
         entries = await audit_service.chain(connection, pending, context)
-    if connection.dialect.name == "postgresql" and fits_one_statement(entries, events):
+    if fits_one_statement(entries, events):
         await connection.execute(*in_one_statement(entries, events))
         return
     if entries:
@@ -64,6 +75,63 @@ async def record(
     if events:
         last = (await connection.execute(bump_outbox_head(len(events)))).scalar_one()
         await connection.execute(insert(EVENTS), event_rows(events, last))
+
+
+# SQLite, on its own thread: the same writes in plain SQL.
+RESERVE_SQL = "UPDATE audit_head SET seq = seq + ? WHERE id = 1 RETURNING seq, hash"
+MOVE_HEAD_SQL = "UPDATE audit_head SET hash = ? WHERE id = 1"
+BUMP_OUTBOX_SQL = "UPDATE outbox_head SET seq = seq + ? WHERE id = 1 RETURNING seq"
+
+
+def insert_sql(table: Table, columns: Sequence[str]) -> tuple[str, tuple[str, ...]]:
+    """SQLite's ``INSERT`` of ``columns``, and the order its parameters come in."""
+    compiled = insert(table).compile(dialect=sqlite_dialect(), column_keys=list(columns))
+    return compiled.string, tuple(compiled.positiontup or ())
+
+
+INSERT_ENTRIES_SQL, ENTRY_ORDER = insert_sql(ENTRIES, ENTRY_COLUMNS)
+INSERT_EVENTS_SQL, EVENT_ORDER = insert_sql(EVENTS, ("seq", *EVENT_COLUMNS))
+
+
+def write_on_sqlite(
+    sqlite: sqlite3.Connection, drafts: list[dict[str, Any]], events: list[dict[str, Any]]
+) -> None:
+    """The entries chained and inserted, the head moved, the events numbered and inserted."""
+    if drafts:
+        ((last, prev_hash),) = sqlite.execute(RESERVE_SQL, (len(drafts),)).fetchall()
+        rows = audit_service.linked(drafts, last - len(drafts) + 1, prev_hash)
+        sqlite.executemany(INSERT_ENTRIES_SQL, [in_order(row, ENTRY_ORDER) for row in rows])
+        sqlite.execute(MOVE_HEAD_SQL, (rows[-1]["hash"],))
+    number_events_on_sqlite(sqlite, events)
+
+
+def number_events_on_sqlite(sqlite: sqlite3.Connection, events: list[dict[str, Any]]) -> None:
+    if events:
+        ((last,),) = sqlite.execute(BUMP_OUTBOX_SQL, (len(events),)).fetchall()
+        first = last - len(events) + 1
+        rows = [in_order({**row, "seq": first + n}, EVENT_ORDER) for n, row in enumerate(events)]
+        sqlite.executemany(INSERT_EVENTS_SQL, rows)
+
+
+def in_order(row: dict[str, Any], names: tuple[str, ...]) -> tuple[Any, ...]:
+    return tuple(row[name] for name in names)
+
+
+def event_values(events: Sequence[PendingEvent], dialect: Dialect) -> list[dict[str, Any]]:
+    """``EVENT_COLUMNS`` of each event as the driver takes them (SQLAlchemy's own conversions)."""
+    converters = column_converters(dialect)
+    return [
+        {name: convert(getattr(event, name)) for name, convert in converters} for event in events
+    ]
+
+
+@functools.lru_cache(maxsize=8)
+def column_converters(dialect: Dialect) -> tuple[tuple[str, Any], ...]:
+    found = []
+    for name in EVENT_COLUMNS:
+        processor = EVENTS.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        found.append((name, processor or (lambda value: value)))
+    return tuple(found)
 
 
 def fits_one_statement(entries: list[dict[str, Any]], events: Sequence[PendingEvent]) -> bool:

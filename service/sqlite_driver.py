@@ -7,6 +7,11 @@ indexed statement. A posted message made 45 of them. The cursor here does the fo
 one function on that thread and keeps the rows, the description, the row count and the last
 row id it brings back, which is all SQLAlchemy reads from a cursor.
 
+The connection also remembers whether SQLite was inside a transaction after its last trip, so a
+ROLLBACK with nothing to roll back (SQLAlchemy sends one whenever a connection goes back to the
+pool, or a connection that only read closes) makes no trip at all. And ``on_sqlite_thread``
+runs a whole function of ``sqlite3`` calls in one trip, for hot paths that know their SQL.
+
 Everything else (connections, transactions, errors, server-side cursors) is SQLAlchemy's own.
 ``build_engine`` passes ``module=dbapi()`` to ``create_async_engine`` for SQLite URLs.
 """
@@ -15,7 +20,8 @@ from __future__ import annotations
 
 import collections
 import sqlite3
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import aiosqlite
 from sqlalchemy.dialects.sqlite.aiosqlite import (
@@ -23,19 +29,24 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_cursor,
     AsyncAdapt_aiosqlite_dbapi,
 )
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.util.concurrency import await_
+
+T = TypeVar("T")
 
 
 class Outcome:
     """What a statement left on its cursor, read on SQLite's thread."""
 
-    __slots__ = ("description", "lastrowid", "rowcount", "rows")
+    __slots__ = ("description", "in_transaction", "lastrowid", "rowcount", "rows")
 
     def __init__(self, cursor: sqlite3.Cursor, many: bool) -> None:
         self.description = cursor.description
         self.rows = cursor.fetchall() if cursor.description and not many else []
         self.rowcount = cursor.rowcount
         self.lastrowid = cursor.lastrowid
+        self.in_transaction = cursor.connection.in_transaction
 
 
 def run(connection: sqlite3.Connection, operation: str, parameters: Any, many: bool) -> Outcome:
@@ -82,9 +93,9 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         await self._run(operation, seq_of_parameters, many=True)
 
     async def _run(self, operation: Any, parameters: Any, *, many: bool) -> None:
-        connection: aiosqlite.Connection = self._connection  # type: ignore[assignment]
-        async with self._adapt_connection._execute_mutex:
-            outcome = await connection._execute(run, connection._conn, operation, parameters, many)
+        adapted: OneTripConnection = self._adapt_connection  # type: ignore[assignment]
+        outcome = await adapted.trip(run, operation, parameters, many)
+        adapted.in_transaction = outcome.in_transaction
         self._outcome = outcome
         self._rows = collections.deque(outcome.rows)
 
@@ -99,8 +110,31 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 
 
 class OneTripConnection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ()
+    __slots__ = ("in_transaction",)
     _cursor_cls = OneTripCursor
+
+    def __init__(self, dbapi: Any, connection: aiosqlite.Connection) -> None:
+        super().__init__(dbapi, connection)
+        # Whether SQLite was in a transaction after the last trip; None when unknown (a trip
+        # failed), and then ROLLBACK goes to SQLite whatever it may find.
+        self.in_transaction: bool | None = False
+
+    async def trip(self, function: Callable[..., T], *args: Any) -> T:
+        """``function(sqlite3_connection, *args)`` on SQLite's thread, one statement at a time."""
+        driver: aiosqlite.Connection = self._connection  # type: ignore[assignment]
+        self.in_transaction = None
+        async with self._execute_mutex:
+            return await driver._execute(function, driver._conn, *args)
+
+    def commit(self) -> None:
+        super().commit()
+        self.in_transaction = False
+
+    def rollback(self) -> None:
+        if self.in_transaction is False:
+            return  # nothing began since the last COMMIT or ROLLBACK
+        super().rollback()
+        self.in_transaction = False
 
 
 class OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):
@@ -112,3 +146,26 @@ class OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):
 
 def dbapi() -> OneTripDBAPI:
     return OneTripDBAPI(aiosqlite, sqlite3)
+
+
+async def on_sqlite_thread(
+    connection: AsyncConnection, function: Callable[..., T], *args: Any, statement: str = ""
+) -> T:
+    """``function(sqlite3_connection, *args)`` in one trip to ``connection``'s SQLite thread.
+
+    It runs inside the connection's current transaction. A ``sqlite3`` error comes back as
+    SQLAlchemy's (``IntegrityError``, ``OperationalError``, ...), naming ``statement``.
+    """
+    raw = await connection.get_raw_connection()
+    adapted: OneTripConnection = raw.dbapi_connection  # type: ignore[assignment]
+    try:
+        result, adapted.in_transaction = await adapted.trip(call, function, args)
+    except sqlite3.Error as error:
+        raise DBAPIError.instance(statement, None, error, sqlite3.Error) from error
+    return result
+
+
+def call(
+    sqlite: sqlite3.Connection, function: Callable[..., T], args: tuple[Any, ...]
+) -> tuple[T, bool]:
+    return function(sqlite, *args), sqlite.in_transaction

@@ -84,20 +84,31 @@ async def chain(
     from the JSON. The caller inserts them and moves the head's hash to the last one's
     (``service.journal``).
     """
-    last, prev_hash = (await connection.execute(RESERVE, {"count": len(pending)})).one()
-    rows = []
-    for seq, item in enumerate(pending, start=last - len(pending) + 1):
+    entries = drafts(pending, context)
+    last, prev_hash = (await connection.execute(RESERVE, {"count": len(entries)})).one()
+    return linked(entries, last - len(entries) + 1, prev_hash)
+
+
+def drafts(pending: Sequence[PendingEntry], context: RequestContext) -> list[dict[str, Any]]:
+    """What each entry says, all but its number, once the session has flushed its entities."""
+    for item in pending:
         item.resolve()
-        text = canonical(SimpleNamespace(**new_entry(seq, item, context))).decode()
+    return [draft(item, context) for item in pending]
+
+
+def linked(entries: Sequence[dict[str, Any]], first: int, prev_hash: str) -> list[dict[str, Any]]:
+    """Drafts numbered from ``first`` on and linked, each to the one before, after ``prev_hash``."""
+    rows = []
+    for seq, entry in enumerate(entries, start=first):
+        text = canonical(SimpleNamespace(seq=seq, **entry)).decode()
         hash_ = link(prev_hash, text)
         rows.append({"seq": seq, "prev_hash": prev_hash, "canonical": text, "hash": hash_})
         prev_hash = hash_
     return rows
 
 
-def new_entry(seq: int, item: PendingEntry, context: RequestContext) -> dict[str, Any]:
+def draft(item: PendingEntry, context: RequestContext) -> dict[str, Any]:
     return {
-        "seq": seq,
         "at": utcnow(),
         "actor_type": item.actor.type,
         "actor_id": item.actor.id,

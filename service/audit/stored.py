@@ -27,6 +27,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from service.sqlite_driver import on_sqlite_thread
+
 # A range of entries, each as one value: hash ‖ prev_hash ‖ canonical, in UTF-8 bytes. An entry
 # whose hashes are not 64 characters long is left out, so its range is read again exactly.
 JOINED = {
@@ -76,16 +78,17 @@ class Reader:
     """Checked batches of the chain in order, from an entry on, to the first short or broken
     one."""
 
-    def __init__(self, driver: Any, dialect: str, size: int) -> None:
+    def __init__(self, connection: AsyncConnection, driver: Any, size: int) -> None:
+        self.connection = connection
         self.driver = driver
-        self.postgres = dialect == "postgresql"
+        self.postgres = connection.dialect.name == "postgresql"
         self.size = size
         self.ahead: asyncio.Future[list[Row]] | None = None
 
     @classmethod
     async def of(cls, connection: AsyncConnection, size: int) -> Reader:
         raw = await connection.get_raw_connection()
-        return cls(raw.driver_connection, connection.dialect.name, size)
+        return cls(connection, raw.driver_connection, size)
 
     def batches(self, start: int, prev_hash: str) -> AsyncIterator[Batch]:
         """From entry ``start``, whose predecessor's hash is ``prev_hash``."""
@@ -94,9 +97,15 @@ class Reader:
         return self.sqlite_batches(start, prev_hash)
 
     async def sqlite_batches(self, start: int, prev_hash: str) -> AsyncIterator[Batch]:
-        sqlite = self.driver._conn  # the sqlite3 connection aiosqlite's thread owns
         while True:
-            batch = await self.driver._execute(sqlite_batch, sqlite, start, prev_hash, self.size)
+            batch = await on_sqlite_thread(
+                self.connection,
+                sqlite_batch,
+                start,
+                prev_hash,
+                self.size,
+                statement=JOINED["sqlite"],
+            )
             yield batch
             if batch.broken or batch.rows < self.size:
                 return

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Select, bindparam, func, literal, select, union_all
+from sqlalchemy import Select, bindparam, func, literal, null, select, type_coerce, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from service.assurances.models import EndUseAssurance
@@ -32,38 +34,63 @@ async def missing_ids(
     return [each for each in ids if each not in found]
 
 
-def links_query() -> Select[tuple[str, UUID, UUID]]:
-    """Both kinds of link in one query, built once: posting a message reads them every time."""
+def details_query() -> Select[Any]:
+    """A consultation's links of both kinds and its read receipts in one query, built once:
+    posting a message reads them every time. ``kind`` tells a row's sort; the columns that
+    sort does not fill are NULL."""
     ids = bindparam("ids", expanding=True)
+    no_id = type_coerce(null(), ConsultationPermit.permit_id.type)
+    no_time = type_coerce(null(), ReadReceipt.read_at.type)
+    receipts = select(
+        literal("receipt").label("kind"),
+        ReadReceipt.consultation_id,
+        no_id.label("linked_id"),
+        ReadReceipt.side,
+        ReadReceipt.read_up_to,
+        ReadReceipt.read_by,
+        ReadReceipt.read_at,
+    ).where(ReadReceipt.consultation_id.in_(ids))
+    nothing_read = (null().label("side"), no_time, no_id, no_time)
     permits = select(
-        literal("permit").label("kind"),
+        literal("permit"),
         ConsultationPermit.consultation_id,
-        ConsultationPermit.permit_id.label("linked_id"),
+        ConsultationPermit.permit_id,
+        *nothing_read,
     ).where(ConsultationPermit.consultation_id.in_(ids))
     assurances = select(
-        literal("assurance").label("kind"),
+        literal("assurance"),
         ConsultationAssurance.consultation_id,
-        ConsultationAssurance.assurance_id.label("linked_id"),
+        ConsultationAssurance.assurance_id,
+        *nothing_read,
     ).where(ConsultationAssurance.consultation_id.in_(ids))
-    both = union_all(permits, assurances).subquery()
-    return select(both).order_by(both.c.linked_id)
+    every = union_all(receipts, permits, assurances).subquery()
+    return select(every).order_by(every.c.linked_id, every.c.side)
 
 
-LINKS = links_query()
+DETAILS = details_query()
 
 
-async def links(
-    session: AsyncSession, consultation_ids: Sequence[UUID]
-) -> tuple[dict[UUID, list[UUID]], dict[UUID, list[UUID]]]:
-    """Linked permit ids and assurance ids, per consultation."""
-    permits: dict[UUID, list[UUID]] = defaultdict(list)
-    assurances: dict[UUID, list[UUID]] = defaultdict(list)
+@dataclass
+class Details:
+    """Per consultation: linked permit ids and assurance ids, and the sides' read receipts
+    (rows with ``side``, ``read_up_to``, ``read_by`` and ``read_at``)."""
+
+    permits: dict[UUID, list[UUID]] = field(default_factory=lambda: defaultdict(list))
+    assurances: dict[UUID, list[UUID]] = field(default_factory=lambda: defaultdict(list))
+    receipts: dict[UUID, list[Any]] = field(default_factory=lambda: defaultdict(list))
+
+
+async def details(session: AsyncSession, consultation_ids: Sequence[UUID]) -> Details:
+    found = Details()
     if not consultation_ids:
-        return permits, assurances
-    rows = await session.execute(LINKS, {"ids": list(consultation_ids)})
-    for kind, consultation_id, linked_id in rows:
-        (permits if kind == "permit" else assurances)[consultation_id].append(linked_id)
-    return permits, assurances
+        return found
+    for row in await session.execute(DETAILS, {"ids": list(consultation_ids)}):
+        if row.kind == "receipt":
+            found.receipts[row.consultation_id].append(row)
+        else:
+            kind = found.permits if row.kind == "permit" else found.assurances
+            kind[row.consultation_id].append(row.linked_id)
+    return found
 
 
 async def receipts(

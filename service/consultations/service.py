@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -52,7 +53,7 @@ def view(
     consultation: Consultation,
     permit_ids: list[UUID],
     assurance_ids: list[UUID],
-    receipts: list[ReadReceipt],
+    receipts: Sequence[Any],
     now: datetime | None = None,
 ) -> ConsultationRead:
     return ConsultationRead.model_validate(
@@ -69,10 +70,11 @@ def view(
 async def views(
     session: AsyncSession, rows: Sequence[Consultation], now: datetime | None = None
 ) -> list[ConsultationRead]:
-    ids = [row.id for row in rows]
-    permits, assurances = await repository.links(session, ids)
-    receipts = await repository.receipts(session, ids)
-    return [view(row, permits[row.id], assurances[row.id], receipts[row.id], now) for row in rows]
+    found = await repository.details(session, [row.id for row in rows])
+    return [
+        view(row, found.permits[row.id], found.assurances[row.id], found.receipts[row.id], now)
+        for row in rows
+    ]
 
 
 def message_view(message: Message, other_receipt: ReadReceipt | None) -> MessageRead:

@@ -1,10 +1,15 @@
 """A unit of work's entries and events, written at COMMIT in the fewest statements."""
 
+from uuid import uuid4
+
 import pytest
 from sqlalchemy import select
 
 from service import journal
+from service.db import utcnow
+from service.errors import StateConflict
 from service.events.models import OutboxEvent, OutboxHead
+from service.events.service import PendingEvent
 from service.uow import UnitOfWork
 from tests.audit.helpers import entry_count, head, verify
 
@@ -58,3 +63,48 @@ def test_the_parameter_budget_of_one_statement():
     assert journal.fits_one_statement([{}] * 500, [object()] * 500)
     assert journal.fits_one_statement([{}] * 2000, [object()] * 0)  # 4 parameters an entry
     assert not journal.fits_one_statement([{}] * 8000, [object()] * 0)
+
+
+async def test_an_event_reads_back_as_it_was_emitted(app):
+    """SQLite's writes bypass SQLAlchemy's statements but not its conversions of the values."""
+    event = PendingEvent(
+        type="webhook.disabled",
+        dialogue_id=uuid4(),
+        organization_id=uuid4(),
+        data={
+            "name": "Ça\u011fr\u0131 \u2602 \u202e",
+            "share": 1.5,
+            "nested": {"items": [1, None, True]},
+        },
+    )
+    async with UnitOfWork(app.state.database).transaction() as tx:
+        tx.events.append(event)
+
+    async with app.state.database.sessions() as session:
+        stored = await session.get(OutboxEvent, event.id)
+    assert (stored.type, stored.dialogue_id, stored.organization_id) == (
+        event.type,
+        event.dialogue_id,
+        event.organization_id,
+    )
+    assert stored.occurred_at == event.occurred_at
+    assert stored.data == event.data
+
+
+async def test_a_write_refused_at_commit_leaves_nothing_behind(client, world, app):
+    """The outbox's next number already taken: the entries, the heads and the change all go."""
+    database = app.state.database
+    count, audit_head = await entry_count(database), await head(database)
+    tip, _ = await outbox(database)
+    async with database.sessions() as session:
+        squatter = OutboxEvent(seq=tip + 1, type="webhook.disabled", occurred_at=utcnow(), data={})
+        session.add(squatter)
+        await session.commit()
+
+    with pytest.raises(StateConflict):
+        await write(database, 2, 1)
+
+    assert await entry_count(database) == count
+    assert await head(database) == audit_head
+    assert (await outbox(database))[0] == tip
+    assert (await verify(client, world.auditor))["valid"] is True

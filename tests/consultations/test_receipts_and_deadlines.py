@@ -13,6 +13,7 @@ from service.consultations.models import Consultation
 from service.db import utcnow
 from service.uow import UnitOfWork
 from tests.consultations.helpers import events, fetch, in_days, open_consultation, post, url
+from tests.domain import add_assurance, add_permits
 
 
 async def mark_read(client, persona, cid) -> dict:
@@ -137,3 +138,31 @@ async def test_the_overdue_flag_shows_once_the_deadline_passed(app, client, worl
         await session.commit()
 
     assert (await fetch(client, world.diplomat, cid))["overdue"] is True
+
+
+async def test_a_message_event_carries_the_links_and_both_receipts(app, client, world):
+    """Links of both kinds and the sides' receipts are read together; none stands in for another."""
+    permits = await add_permits(app, world, 2)
+    assurance = await add_assurance(app, world, [p.id for p in permits])
+    permit_ids = sorted(str(p.id) for p in permits)
+    cid = (
+        await open_consultation(
+            client, world, permit_ids=permit_ids, assurance_ids=[str(assurance.id)]
+        )
+    )["id"]
+    await post(client, world.officer, cid, "First.")
+    await mark_read(client, world.diplomat, cid)
+    await mark_read(client, world.officer, cid)
+
+    posted = await post(client, world.diplomat, cid, "An answer.")
+
+    shown = await fetch(client, world.officer, cid)
+    assert sorted(shown["permit_ids"]) == permit_ids
+    assert shown["assurance_ids"] == [str(assurance.id)]
+    receipts = {r["side"]: r for r in shown["read_receipts"]}
+    assert sorted(receipts) == ["authority", "counterpart"]
+    assert receipts["authority"]["read_by"] == str(world.officer.id)
+    assert receipts["counterpart"]["read_by"] == str(world.diplomat.id)
+    event = (await events(app, "consultation.message_posted"))[-1]
+    assert event["message"]["id"] == posted["id"]
+    assert event["consultation"] == shown
