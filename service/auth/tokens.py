@@ -19,6 +19,36 @@ OWN_ALGORITHMS = ["ES256"]  # never an HMAC algorithm beside it (RFC 8725 sectio
 EXTERNAL_TYPES = {None, "JWT", "at+jwt", "application/at+jwt"}
 
 
+class ProvenTokens:
+    """Our own tokens whose signature and claims have been checked, until they expire.
+
+    A token's signature proves the same thing every time it is checked, and the ECDSA check is
+    the dearest part of a request's authentication; so each of our tokens is checked once and
+    then recognised by its exact text. Nothing else is skipped: who the caller is, and whether
+    they may still act, is read from the database on every request. At most ``size`` tokens
+    are kept, the oldest dropped first; the keys that sign them change only with a restart.
+    """
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self.claims: dict[str, tuple[dict[str, Any], float]] = {}
+
+    def get(self, token: str) -> dict[str, Any] | None:
+        found = self.claims.get(token)
+        if found is None:
+            return None
+        claims, valid_until = found
+        if time.time() > valid_until:
+            del self.claims[token]
+            return None
+        return dict(claims)
+
+    def add(self, token: str, claims: dict[str, Any], valid_until: float) -> None:
+        if len(self.claims) >= self.size:
+            del self.claims[next(iter(self.claims))]
+        self.claims[token] = (dict(claims), valid_until)
+
+
 @dataclass(frozen=True)
 class VerifiedToken:
     claims: dict[str, Any]
@@ -31,6 +61,7 @@ class TokenService:
         self.keyring = keyring
         self.jwks = jwks
         self.external = {issuer.issuer: issuer for issuer in settings.trusted_issuers}
+        self.proven = ProvenTokens()
 
     @property
     def signing_key(self) -> SigningKey:
@@ -62,6 +93,8 @@ class TokenService:
         return jwt.sign_payload(payload, key.private_pem, kid=key.kid, typ=typ)
 
     async def verify(self, token: str) -> VerifiedToken:
+        if (claims := self.proven.get(token)) is not None:
+            return VerifiedToken(claims, None)
         if len(token) > MAX_TOKEN_BYTES:
             raise TokenError("token too large")
         header = jwt.unverified_header(token)
@@ -69,7 +102,10 @@ class TokenService:
             raise TokenError("critical header extension not understood")
         issuer = jwt.unverified_claims(token).get("iss")
         if issuer == self.settings.token_issuer:
-            return VerifiedToken(self.verify_own(token, header), None)
+            claims = self.verify_own(token, header)
+            # jose accepts a token up to ``leeway`` seconds past its expiry; so does the cache.
+            self.proven.add(token, claims, claims["exp"] + self.settings.token_leeway_seconds)
+            return VerifiedToken(claims, None)
         if isinstance(issuer, str) and issuer in self.external:
             external = self.external[issuer]
             return VerifiedToken(await self.verify_external(token, header, external), external)
