@@ -39,15 +39,18 @@ async def record_unchained(
     pending: Sequence[PendingEntry],
     events: Sequence[PendingEvent],
     context: RequestContext,
+    *,
+    commit: bool = False,
 ) -> None:
     rows = [unchained(draft) for draft in audit_service.drafts(pending, context)]
     if connection.dialect.name == "sqlite":  # in one trip, as the journal writes
         values = journal.event_values(events, connection.dialect)
-        await on_sqlite_thread(connection, write_on_sqlite, rows, values)
+        commit = commit and not connection.in_nested_transaction()
+        await on_sqlite_thread(connection, write_on_sqlite, rows, values, commit)
         return
     if rows:
         await connection.execute(insert(AuditEntry.__table__), rows)
-    await chained_record(connection, [], events, context)
+    await chained_record(connection, [], events, context, commit=commit)
 
 
 def unchained(draft: dict[str, Any]) -> dict[str, Any]:
@@ -57,11 +60,16 @@ def unchained(draft: dict[str, Any]) -> dict[str, Any]:
 
 
 def write_on_sqlite(
-    sqlite: sqlite3.Connection, rows: list[dict[str, Any]], events: list[dict[str, Any]]
+    sqlite: sqlite3.Connection,
+    rows: list[dict[str, Any]],
+    events: list[dict[str, Any]],
+    commit: bool,
 ) -> None:
     entries = [journal.in_order(row, journal.ENTRY_ORDER) for row in rows]
     sqlite.executemany(journal.INSERT_ENTRIES_SQL, entries)
     journal.number_events_on_sqlite(sqlite, events)
+    if commit:
+        sqlite.commit()
 
 
 def main() -> None:

@@ -237,10 +237,15 @@ def configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine.sync_engine, "begin")
     def on_begin(connection: Any) -> None:
         mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
-        if mode != "NONE":  # NONE: each statement is its own transaction (``single_reads``)
+        if mode == "NONE":  # each statement is its own transaction (``single_reads``)
+            return
+        if not sqlite_driver.begin_with_next_trip(
+            connection.connection.dbapi_connection, f"BEGIN {mode}"
+        ):
             connection.exec_driver_sql(f"BEGIN {mode}")
 
 
 async def begin_writing(session: AsyncSession) -> None:
-    """Start the session's transaction as a writer (SQLite: take the write lock now)."""
+    """Start the session's transaction as a writer (SQLite: BEGIN IMMEDIATE, which goes with
+    its first statement and takes the write lock before it)."""
     await session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})

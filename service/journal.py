@@ -13,7 +13,10 @@ head second, so no two writers can deadlock.
 - On SQLite, whose writer holds the database's write lock for its whole transaction anyway, the
   same writes are plain statements (SQLite has no data-modifying CTEs), run together in one trip
   to SQLite's thread (``sqlite_driver.on_sqlite_thread``): the tip is read, the entries linked
-  and everything written without going back to the event loop in between.
+  and everything written without going back to the event loop in between, and the unit of
+  work's COMMIT goes with them. While the write lock is held, every trip lets the event loop
+  run other requests' work before the writer resumes, so each trip saved shortens every
+  writer's wait.
 - On PostgreSQL, a change too large for one statement's parameters (a bulk of hundreds of
   permits) is written in plain statements too.
 """
@@ -56,12 +59,21 @@ async def record(
     pending: Sequence[PendingEntry],
     events: Sequence[PendingEvent],
     context: RequestContext,
+    *,
+    commit: bool = False,
 ) -> None:
-    """Chain ``pending`` onto the audit trail and number ``events`` into the outbox."""
+    """Chain ``pending`` onto the audit trail and number ``events`` into the outbox.
+
+    ``commit``: the caller commits right after, so on SQLite the same trip ends with COMMIT
+    (outside a savepoint only), and the session's own COMMIT finds nothing left to do.
+    """
     if connection.dialect.name == "sqlite":
         drafts = audit_service.drafts(pending, context)
         values = event_values(events, connection.dialect)
-        await on_sqlite_thread(connection, write_on_sqlite, drafts, values, statement="journal")
+        commit = commit and not connection.in_nested_transaction()
+        await on_sqlite_thread(
+            connection, write_on_sqlite, drafts, values, commit, statement="journal"
+        )
         return
     entries: list[dict[str, Any]] = []
     if pending:
@@ -94,15 +106,21 @@ INSERT_EVENTS_SQL, EVENT_ORDER = insert_sql(EVENTS, ("seq", *EVENT_COLUMNS))
 
 
 def write_on_sqlite(
-    sqlite: sqlite3.Connection, drafts: list[dict[str, Any]], events: list[dict[str, Any]]
+    sqlite: sqlite3.Connection,
+    drafts: list[dict[str, Any]],
+    events: list[dict[str, Any]],
+    commit: bool = False,
 ) -> None:
-    """The entries chained and inserted, the head moved, the events numbered and inserted."""
+    """The entries chained and inserted, the head moved, the events numbered and inserted;
+    then COMMIT if asked."""
     if drafts:
         ((last, prev_hash),) = sqlite.execute(RESERVE_SQL, (len(drafts),)).fetchall()
         rows = audit_service.linked(drafts, last - len(drafts) + 1, prev_hash)
         sqlite.executemany(INSERT_ENTRIES_SQL, [in_order(row, ENTRY_ORDER) for row in rows])
         sqlite.execute(MOVE_HEAD_SQL, (rows[-1]["hash"],))
     number_events_on_sqlite(sqlite, events)
+    if commit:
+        sqlite.commit()
 
 
 def number_events_on_sqlite(sqlite: sqlite3.Connection, events: list[dict[str, Any]]) -> None:

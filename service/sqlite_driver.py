@@ -7,7 +7,8 @@ indexed statement. A posted message made 45 of them. The cursor here does the fo
 one function on that thread and keeps the rows, the description, the row count and the last
 row id it brings back, which is all SQLAlchemy reads from a cursor.
 
-The connection also remembers whether SQLite was inside a transaction after its last trip, so a
+A transaction's BEGIN goes to SQLite with its first statement, in the same trip. The connection
+also remembers whether SQLite was inside a transaction after its last trip, so a
 ROLLBACK with nothing to roll back (SQLAlchemy sends one whenever a connection goes back to the
 pool, or a connection that only read closes) makes no trip at all. And ``on_sqlite_thread``
 runs a whole function of ``sqlite3`` calls in one trip, for hot paths that know their SQL.
@@ -110,7 +111,7 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 
 
 class OneTripConnection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ("in_transaction",)
+    __slots__ = ("begin", "in_transaction")
     _cursor_cls = OneTripCursor
 
     def __init__(self, dbapi: Any, connection: aiosqlite.Connection) -> None:
@@ -118,23 +119,47 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
         # Whether SQLite was in a transaction after the last trip; None when unknown (a trip
         # failed), and then ROLLBACK goes to SQLite whatever it may find.
         self.in_transaction: bool | None = False
+        self.begin: str | None = None  # a BEGIN that goes with the next trip
 
     async def trip(self, function: Callable[..., T], *args: Any) -> T:
-        """``function(sqlite3_connection, *args)`` on SQLite's thread, one statement at a time."""
+        """``function(sqlite3_connection, *args)`` on SQLite's thread, one statement at a time;
+        a pending BEGIN runs first, in the same trip."""
         driver: aiosqlite.Connection = self._connection  # type: ignore[assignment]
-        self.in_transaction = None
+        begin, self.begin, self.in_transaction = self.begin, None, None
         async with self._execute_mutex:
-            return await driver._execute(function, driver._conn, *args)
+            if begin is None:
+                return await driver._execute(function, driver._conn, *args)
+            return await driver._execute(begun, driver._conn, begin, function, args)
 
     def commit(self) -> None:
+        self.begin = None
+        if self.in_transaction is False:
+            return  # committed already, in the trip that wrote last (``service.journal``)
         super().commit()
         self.in_transaction = False
 
     def rollback(self) -> None:
+        self.begin = None
         if self.in_transaction is False:
             return  # nothing began since the last COMMIT or ROLLBACK
         super().rollback()
         self.in_transaction = False
+
+
+def begun(
+    sqlite: sqlite3.Connection, begin: str, function: Callable[..., T], args: tuple[Any, ...]
+) -> T:
+    sqlite.execute(begin)
+    return function(sqlite, *args)
+
+
+def begin_with_next_trip(dbapi_connection: Any, statement: str) -> bool:
+    """Send ``statement`` (a BEGIN) with the connection's next statement: one trip less per
+    transaction. False if ``dbapi_connection`` is not one of ours."""
+    if not isinstance(dbapi_connection, OneTripConnection):
+        return False
+    dbapi_connection.begin = statement
+    return True
 
 
 class OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):

@@ -95,7 +95,9 @@ class UnitOfWork:
                 await session.flush()
                 if tx.pending or tx.events:
                     connection = await session.connection()
-                    await journal.record(connection, tx.pending, tx.events, self.context)
+                    await journal.record(
+                        connection, tx.pending, tx.events, self.context, commit=True
+                    )
                 if tx.wake and not tx.events:  # inserted events wake the workers themselves
                     await signals.notify_in_transaction(session)
                 await session.commit()

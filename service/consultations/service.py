@@ -71,10 +71,14 @@ async def views(
     session: AsyncSession, rows: Sequence[Consultation], now: datetime | None = None
 ) -> list[ConsultationRead]:
     found = await repository.details(session, [row.id for row in rows])
-    return [
-        view(row, found.permits[row.id], found.assurances[row.id], found.receipts[row.id], now)
-        for row in rows
-    ]
+    return [view_with(row, found, now) for row in rows]
+
+
+def view_with(
+    consultation: Consultation, found: repository.Details, now: datetime | None = None
+) -> ConsultationRead:
+    key = consultation.id
+    return view(consultation, found.permits[key], found.assurances[key], found.receipts[key], now)
 
 
 def message_view(message: Message, other_receipt: ReadReceipt | None) -> MessageRead:
@@ -163,6 +167,9 @@ async def post_message(
         if consultation.status == "closed":
             raise StateConflict("The consultation is closed; it takes no more messages.")
         side = standing.side.value
+        # Read before the message is added, so that this query has nothing to flush first:
+        # one trip less to SQLite while the write lock is held.
+        found = await repository.details(tx.session, [consultation.id])
         message = Message(
             consultation_id=consultation.id,
             dialogue_id=consultation.dialogue_id,
@@ -179,7 +186,7 @@ async def post_message(
         apply_message(consultation, side, data.response_requested_by)
         await tx.session.flush()
         posted = message_view(message, None)
-        (current,) = await views(tx.session, [consultation])
+        current = view_with(consultation, found)
         tx.emit(
             "consultation.message_posted",
             MessagePosted(message=posted, consultation=current),

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from service import journal
-from service.db import utcnow
+from service.db import Database, utcnow
 from service.errors import StateConflict
 from service.events.models import OutboxEvent, OutboxHead
 from service.events.service import PendingEvent
@@ -108,3 +108,41 @@ async def test_a_write_refused_at_commit_leaves_nothing_behind(client, world, ap
     assert await head(database) == audit_head
     assert (await outbox(database))[0] == tip
     assert (await verify(client, world.auditor))["valid"] is True
+
+
+async def test_a_committed_write_is_there_for_the_next_connection(committed_database):
+    """Outside the tests' savepoints, SQLite's COMMIT goes in the journal's trip."""
+    database = committed_database
+    tip, _ = await outbox(database)
+    count = await entry_count(database)
+
+    await write(database, 2, 1)
+
+    fresh = Database(database.url)
+    try:
+        assert await entry_count(fresh) == count + 2
+        assert (await outbox(fresh))[0] == tip + 1
+    finally:
+        await fresh.dispose()
+    async with database.engine.connect() as conn:
+        assert not conn.in_transaction()
+        raw = await conn.get_raw_connection()
+        assert getattr(raw.dbapi_connection, "in_transaction", False) is False
+
+
+async def test_a_refused_committed_write_leaves_nothing(committed_database):
+    database = committed_database
+    tip, _ = await outbox(database)
+    count, audit_head = await entry_count(database), await head(database)
+    async with database.sessions() as session:
+        session.add(
+            OutboxEvent(seq=tip + 1, type="webhook.disabled", occurred_at=utcnow(), data={})
+        )
+        await session.commit()
+
+    with pytest.raises(StateConflict):
+        await write(database, 2, 1)
+
+    assert (await entry_count(database), await head(database)) == (count, audit_head)
+    await write(database, 1, 0)  # the connection went back to the pool clean
+    assert await entry_count(database) == count + 1
