@@ -182,9 +182,13 @@ async def on_sqlite_thread(
     SQLAlchemy's (``IntegrityError``, ``OperationalError``, ...), naming ``statement``.
     """
     raw = await connection.get_raw_connection()
-    adapted: OneTripConnection = raw.dbapi_connection  # type: ignore[assignment]
+    adapted = raw.dbapi_connection
     try:
-        result, adapted.in_transaction = await adapted.trip(call, function, args)
+        if isinstance(adapted, OneTripConnection):
+            result, adapted.in_transaction = await adapted.trip(call, function, args)
+        else:  # SQLAlchemy's own adapter: an engine that ``build_engine`` did not make
+            driver: aiosqlite.Connection = raw.driver_connection  # type: ignore[assignment]
+            result, _ = await driver._execute(call, driver._conn, function, args)
     except sqlite3.Error as error:
         raise DBAPIError.instance(statement, None, error, sqlite3.Error) from error
     return result
