@@ -39,18 +39,20 @@ async def record_unchained(
     pending: Sequence[PendingEntry],
     events: Sequence[PendingEvent],
     context: RequestContext,
+    new_rows: Sequence[Any] = (),
     *,
     commit: bool = False,
 ) -> None:
     rows = [unchained(draft) for draft in audit_service.drafts(pending, context)]
     if connection.dialect.name == "sqlite":  # in one trip, as the journal writes
+        inserts = [journal.sqlite_insert(entity, connection.dialect) for entity in new_rows]
         values = journal.event_values(events, connection.dialect)
         commit = commit and not connection.in_nested_transaction()
-        await on_sqlite_thread(connection, write_on_sqlite, rows, values, commit)
+        await on_sqlite_thread(connection, write_on_sqlite, inserts, rows, values, commit)
         return
     if rows:
         await connection.execute(insert(AuditEntry.__table__), rows)
-    await chained_record(connection, [], events, context, commit=commit)
+    await chained_record(connection, [], events, context, new_rows, commit=commit)
 
 
 def unchained(draft: dict[str, Any]) -> dict[str, Any]:
@@ -61,10 +63,13 @@ def unchained(draft: dict[str, Any]) -> dict[str, Any]:
 
 def write_on_sqlite(
     sqlite: sqlite3.Connection,
+    inserts: list[tuple[str, tuple[Any, ...]]],
     rows: list[dict[str, Any]],
     events: list[dict[str, Any]],
     commit: bool,
 ) -> None:
+    for statement, values in inserts:
+        sqlite.execute(statement, values)
     entries = [journal.in_order(row, journal.ENTRY_ORDER) for row in rows]
     sqlite.executemany(journal.INSERT_ENTRIES_SQL, entries)
     journal.number_events_on_sqlite(sqlite, events)

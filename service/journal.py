@@ -28,6 +28,7 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
+import sqlalchemy
 from sqlalchemy import Dialect, Select, Table, bindparam, insert, select, union_all, update
 from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -59,22 +60,27 @@ async def record(
     pending: Sequence[PendingEntry],
     events: Sequence[PendingEvent],
     context: RequestContext,
+    rows: Sequence[Any] = (),
     *,
     commit: bool = False,
 ) -> None:
-    """Chain ``pending`` onto the audit trail and number ``events`` into the outbox.
+    """Insert ``rows`` (new entities), chain ``pending`` onto the audit trail and number
+    ``events`` into the outbox.
 
     ``commit``: the caller commits right after, so on SQLite the same trip ends with COMMIT
     (outside a savepoint only), and the session's own COMMIT finds nothing left to do.
     """
     if connection.dialect.name == "sqlite":
+        inserts = [sqlite_insert(entity, connection.dialect) for entity in rows]
         drafts = audit_service.drafts(pending, context)
         values = event_values(events, connection.dialect)
         commit = commit and not connection.in_nested_transaction()
         await on_sqlite_thread(
-            connection, write_on_sqlite, drafts, values, commit, statement="journal"
+            connection, write_on_sqlite, inserts, drafts, values, commit, statement="journal"
         )
         return
+    for entity in rows:
+        await connection.execute(insert(entity.__table__), column_values(entity))
     entries: list[dict[str, Any]] = []
     if pending:
         entries = await audit_service.chain(connection, pending, context)
@@ -95,7 +101,8 @@ MOVE_HEAD_SQL = "UPDATE audit_head SET hash = ? WHERE id = 1"
 BUMP_OUTBOX_SQL = "UPDATE outbox_head SET seq = seq + ? WHERE id = 1 RETURNING seq"
 
 
-def insert_sql(table: Table, columns: Sequence[str]) -> tuple[str, tuple[str, ...]]:
+@functools.lru_cache(maxsize=64)
+def insert_sql(table: Table, columns: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
     """SQLite's ``INSERT`` of ``columns``, and the order its parameters come in."""
     compiled = insert(table).compile(dialect=sqlite_dialect(), column_keys=list(columns))
     return compiled.string, tuple(compiled.positiontup or ())
@@ -107,12 +114,15 @@ INSERT_EVENTS_SQL, EVENT_ORDER = insert_sql(EVENTS, ("seq", *EVENT_COLUMNS))
 
 def write_on_sqlite(
     sqlite: sqlite3.Connection,
+    inserts: list[tuple[str, tuple[Any, ...]]],
     drafts: list[dict[str, Any]],
     events: list[dict[str, Any]],
     commit: bool = False,
 ) -> None:
-    """The entries chained and inserted, the head moved, the events numbered and inserted;
-    then COMMIT if asked."""
+    """The rows inserted, the entries chained and inserted, the head moved, the events
+    numbered and inserted; then COMMIT if asked."""
+    for statement, values in inserts:
+        sqlite.execute(statement, values)
     if drafts:
         ((last, prev_hash),) = sqlite.execute(RESERVE_SQL, (len(drafts),)).fetchall()
         rows = audit_service.linked(drafts, last - len(drafts) + 1, prev_hash)
@@ -137,17 +147,39 @@ def in_order(row: dict[str, Any], names: tuple[str, ...]) -> tuple[Any, ...]:
 
 def event_values(events: Sequence[PendingEvent], dialect: Dialect) -> list[dict[str, Any]]:
     """``EVENT_COLUMNS`` of each event as the driver takes them (SQLAlchemy's own conversions)."""
-    converters = column_converters(dialect)
+    converters = column_converters(EVENTS, EVENT_COLUMNS, dialect)
     return [
         {name: convert(getattr(event, name)) for name, convert in converters} for event in events
     ]
 
 
-@functools.lru_cache(maxsize=8)
-def column_converters(dialect: Dialect) -> tuple[tuple[str, Any], ...]:
+def column_values(entity: Any) -> dict[str, Any]:
+    """Every column of a new ``entity``, by column name; a missing required value is a bug."""
+    mapper = sqlalchemy.inspect(type(entity))
+    values = {}
+    for column in entity.__table__.columns:
+        value = getattr(entity, mapper.get_property_by_column(column).key)
+        if value is None and not column.nullable:
+            raise ValueError(f"{entity.__tablename__}.{column.name} must be set before COMMIT")
+        values[column.name] = value
+    return values
+
+
+def sqlite_insert(entity: Any, dialect: Dialect) -> tuple[str, tuple[Any, ...]]:
+    """SQLite's INSERT of ``entity`` and its values, converted as SQLAlchemy would."""
+    values = column_values(entity)
+    statement, order = insert_sql(entity.__table__, tuple(values))
+    converters = dict(column_converters(entity.__table__, tuple(values), dialect))
+    return statement, tuple(converters[name](values[name]) for name in order)
+
+
+@functools.lru_cache(maxsize=64)
+def column_converters(
+    table: Table, names: tuple[str, ...], dialect: Dialect
+) -> tuple[tuple[str, Any], ...]:
     found = []
-    for name in EVENT_COLUMNS:
-        processor = EVENTS.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+    for name in names:
+        processor = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
         found.append((name, processor or (lambda value: value)))
     return tuple(found)
 

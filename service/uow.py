@@ -38,6 +38,13 @@ class Transaction:
         self.pending: list[PendingEntry] = []
         self.events: list[PendingEvent] = []
         self.wake = False  # set when this commit gives the webhook workers something to do
+        self.rows: list[Any] = []  # new entities inserted at COMMIT, beside the journal's rows
+
+    def add_at_commit(self, entity: Any) -> None:
+        """Insert ``entity``, a new row that nothing here changes again, at COMMIT together with
+        the audit entries and events (on SQLite in the same trip, while the write lock is held
+        one trip less). The session does not track it; every column must be set."""
+        self.rows.append(entity)
 
     def emit(
         self,
@@ -93,10 +100,10 @@ class UnitOfWork:
             try:
                 yield tx
                 await session.flush()
-                if tx.pending or tx.events:
+                if tx.pending or tx.events or tx.rows:
                     connection = await session.connection()
                     await journal.record(
-                        connection, tx.pending, tx.events, self.context, commit=True
+                        connection, tx.pending, tx.events, self.context, tx.rows, commit=True
                     )
                 if tx.wake and not tx.events:  # inserted events wake the workers themselves
                     await signals.notify_in_transaction(session)

@@ -167,8 +167,7 @@ async def post_message(
         if consultation.status == "closed":
             raise StateConflict("The consultation is closed; it takes no more messages.")
         side = standing.side.value
-        # Read before the message is added, so that this query has nothing to flush first:
-        # one trip less to SQLite while the write lock is held.
+        # Read before the consultation changes, so that this query has nothing to flush first.
         found = await repository.details(tx.session, [consultation.id])
         message = Message(
             consultation_id=consultation.id,
@@ -182,9 +181,9 @@ async def post_message(
             sha256=hashlib.sha256(data.body.encode("utf-8")).hexdigest(),
             response_requested_by=data.response_requested_by,
         )
-        tx.session.add(message)
+        tx.add_at_commit(message)  # with the journal: one trip less under the write lock
         apply_message(consultation, side, data.response_requested_by)
-        await tx.session.flush()
+        await tx.session.flush()  # the consultation, if the message changed it
         posted = message_view(message, None)
         current = view_with(consultation, found)
         tx.emit(

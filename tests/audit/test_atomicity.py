@@ -66,8 +66,8 @@ async def test_failed_commit_after_chaining_leaves_nothing(client, world, app, m
     count, tip = await entry_count(app.state.database), await head(app.state.database)
     real_record = journal.record
 
-    async def record_then_fail(connection, pending, events, context, **_options):
-        await real_record(connection, pending, events, context)  # and no COMMIT with it
+    async def record_then_fail(connection, pending, events, context, rows=(), **_options):
+        await real_record(connection, pending, events, context, rows)  # and no COMMIT with it
         raise Boom  # the entries, the moved head and the events are in the database now
 
     monkeypatch.setattr(journal, "record", record_then_fail)

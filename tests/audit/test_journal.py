@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from service import journal
+from service.consultations.models import ReadReceipt
 from service.db import Database, utcnow
 from service.errors import StateConflict
 from service.events.models import OutboxEvent, OutboxHead
@@ -146,3 +147,18 @@ async def test_a_refused_committed_write_leaves_nothing(committed_database):
     assert (await entry_count(database), await head(database)) == (count, audit_head)
     await write(database, 1, 0)  # the connection went back to the pool clean
     assert await entry_count(database) == count + 1
+
+
+async def test_a_row_added_at_commit_without_a_required_value_writes_nothing(client, world, app):
+    database = app.state.database
+    count, audit_head = await entry_count(database), await head(database)
+
+    async def add_incomplete_row() -> None:
+        async with UnitOfWork(database).transaction() as tx:
+            tx.add_at_commit(ReadReceipt(consultation_id=uuid4(), side="authority"))
+            tx.audit("test.entry", entity_type="test", entity_id="1")
+
+    with pytest.raises(ValueError, match="read_up_to"):
+        await add_incomplete_row()
+
+    assert (await entry_count(database), await head(database)) == (count, audit_head)
