@@ -81,6 +81,8 @@ async def record(
         return
     for entity in rows:
         await connection.execute(insert(entity.__table__), column_values(entity))
+    if not pending and not events:
+        return
     entries: list[dict[str, Any]] = []
     if pending:
         entries = await audit_service.chain(connection, pending, context)
@@ -154,14 +156,14 @@ def event_values(events: Sequence[PendingEvent], dialect: Dialect) -> list[dict[
 
 
 def column_values(entity: Any) -> dict[str, Any]:
-    """Every column of a new ``entity``, by column name; a missing required value is a bug."""
+    """Every column of a new ``entity``, by column key; a missing required value is a bug."""
     mapper = sqlalchemy.inspect(type(entity))
     values = {}
     for column in entity.__table__.columns:
         value = getattr(entity, mapper.get_property_by_column(column).key)
         if value is None and not column.nullable:
             raise ValueError(f"{entity.__tablename__}.{column.name} must be set before COMMIT")
-        values[column.name] = value
+        values[column.key] = value
     return values
 
 

@@ -1,6 +1,6 @@
 """A unit of work's entries and events, written at COMMIT in the fewest statements."""
 
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 from sqlalchemy import select
@@ -13,6 +13,7 @@ from service.events.models import OutboxEvent, OutboxHead
 from service.events.service import PendingEvent
 from service.uow import UnitOfWork
 from tests.audit.helpers import entry_count, head, verify
+from tests.consultations.helpers import open_consultation
 
 
 async def outbox(database) -> tuple[int, list[tuple[int, str]]]:
@@ -162,3 +163,28 @@ async def test_a_row_added_at_commit_without_a_required_value_writes_nothing(cli
         await add_incomplete_row()
 
     assert (await entry_count(database), await head(database)) == (count, audit_head)
+
+
+async def test_a_row_added_at_commit_alone_is_written(client, world, app):
+    """No entry and no event: the row is still inserted, and the chain is untouched."""
+    database = app.state.database
+    count = await entry_count(database)
+    cid = (await open_consultation(client, world))["id"]
+    entries = await entry_count(database)
+    read_at = utcnow()
+
+    async with UnitOfWork(database).transaction() as tx:
+        receipt = ReadReceipt(
+            consultation_id=UUID(cid),
+            side="authority",
+            read_up_to=read_at,
+            read_by=world.officer.id,
+            read_at=read_at,
+        )
+        tx.add_at_commit(receipt)
+
+    async with database.sessions() as session:
+        stored = await session.get(ReadReceipt, (UUID(cid), "authority"))
+    assert (stored.read_up_to, stored.read_by) == (read_at, world.officer.id)
+    assert await entry_count(database) == entries > count
+    assert (await verify(client, world.auditor))["valid"] is True
