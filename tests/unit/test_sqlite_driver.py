@@ -54,10 +54,18 @@ async def test_a_failed_transaction_is_rolled_back_before_its_connection_is_reus
         assert await on_sqlite_thread(conn, in_transaction) is False
 
 
-async def test_a_committed_transaction_stays_committed_after_reads_on_its_connection(database):
+async def test_a_write_then_a_read_in_one_transaction_is_committed(database):
+    """COMMIT is skipped only when nothing is open: after a read, the write must still commit."""
     async with database.engine.begin() as conn:
         await conn.execute(text("INSERT INTO note (id, body) VALUES (1, 'kept')"))
-    for _ in range(3):  # each read ends without a ROLLBACK trip; nothing is lost either way
+        await conn.execute(text("SELECT body FROM note"))
+
+    other = Database(database.url)  # its own connection: sees only what was committed
+    try:
+        assert await notes(other) == 1
+    finally:
+        await other.dispose()
+    for _ in range(3):  # reads that end without a ROLLBACK trip lose nothing either
         assert await notes(database) == 1
 
 
