@@ -304,7 +304,9 @@ class Worker:
             while True:
                 async with connection.execute("PRAGMA data_version") as cursor:
                     (version,) = await cursor.fetchone()
-                if last is not None and version != last:
+                # The first reading wakes the worker too: a commit made before it (while the
+                # worker started) changes no later reading, as PostgreSQL's listener also knows.
+                if version != last:
                     self.wake.set()
                 last = version
                 await asyncio.sleep(SQLITE_WATCH_SECONDS)
