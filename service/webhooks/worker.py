@@ -304,9 +304,7 @@ class Worker:
             while True:
                 async with connection.execute("PRAGMA data_version") as cursor:
                     (version,) = await cursor.fetchone()
-                # The first reading wakes the worker too: a commit made before it (while the
-                # worker started) changes no later reading, as PostgreSQL's listener also knows.
-                if version != last:
+                if last is not None and version != last:
                     self.wake.set()
                 last = version
                 await asyncio.sleep(SQLITE_WATCH_SECONDS)
