@@ -13,6 +13,7 @@ from service.db import utcnow
 from service.permits.models import Permit
 from service.webhooks.models import WebhookDelivery, WebhookSubscription
 from tests.factories import audit_actions, running
+from tests.ops.processes import until_logged
 from tests.webhooks.conftest import worker_settings
 from tests.webhooks.processes import environment, start_worker
 from tests.webhooks.receivers import Script, eventually
@@ -137,7 +138,10 @@ async def test_a_commit_wakes_the_in_process_worker_at_once(stage):
 
 
 async def test_a_commit_wakes_a_worker_in_another_process(stage, tmp_path):
-    """NOTIFY on PostgreSQL, ``PRAGMA data_version`` on SQLite; polling would take 10 minutes."""
+    """NOTIFY on PostgreSQL, ``PRAGMA data_version`` on SQLite; polling would take 10 minutes.
+
+    The 10 s bound starts once the worker has started: starting a process (imports, the
+    SQLite migration check) took longer than that with both suites running side by side."""
     await stage.subscribe("host_admin", "gac", event_types=["permit.*"])
     env = environment(
         stage.settings,
@@ -147,6 +151,7 @@ async def test_a_commit_wakes_a_worker_in_another_process(stage, tmp_path):
     )
     worker = start_worker(env, "listener", tmp_path / "worker.log")
     try:
+        await until_logged(worker, tmp_path / "worker.log", "worker listener started")
         await register_permits(stage, 1)
         await eventually(lambda: stage.receiver.arrivals["gac"], within=10)
         await register_permits_more(stage)
