@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from sqlalchemy import JSON, DateTime, MetaData, event
+from sqlalchemy import JSON, DateTime, MetaData, event, make_url
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
@@ -28,6 +28,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 from service import sqlite_driver
+from service.checkpoints import FALLBACK_PAGES, Checkpointer, file_path
 from service.errors import Unavailable
 
 NAMING_CONVENTION = {
@@ -93,7 +94,13 @@ class Database:
 
     def __init__(self, url: str, *, busy_timeout_ms: int = 5000, pool_size: int = 10) -> None:
         self.url = url
-        self.engine = build_engine(url, busy_timeout_ms=busy_timeout_ms, pool_size=pool_size)
+        self.checkpointer = sqlite_checkpointer(url)
+        self.engine = build_engine(
+            url,
+            busy_timeout_ms=busy_timeout_ms,
+            pool_size=pool_size,
+            checkpointer=self.checkpointer,
+        )
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self.busy_timeout_ms = busy_timeout_ms
         if self.is_sqlite:
@@ -145,7 +152,17 @@ class Database:
         return self.engine.dialect.name == "sqlite"
 
     async def dispose(self) -> None:
+        if self.checkpointer is not None:
+            await asyncio.to_thread(self.checkpointer.stop)
         await self.engine.dispose()
+
+
+def sqlite_checkpointer(url: str) -> Checkpointer | None:
+    """A checkpointer for a SQLite file; None for PostgreSQL and in-memory SQLite."""
+    if not url.startswith("sqlite"):
+        return None
+    path = file_path(make_url(url).database)
+    return Checkpointer(path) if path else None
 
 
 class BoundDatabase(Database):
@@ -171,12 +188,19 @@ class BoundDatabase(Database):
         return None
 
 
-def build_engine(url: str, *, busy_timeout_ms: int = 5000, pool_size: int = 10) -> AsyncEngine:
+def build_engine(
+    url: str,
+    *,
+    busy_timeout_ms: int = 5000,
+    pool_size: int = 10,
+    checkpointer: Checkpointer | None = None,
+) -> AsyncEngine:
+    """``checkpointer``, for SQLite, takes WAL checkpoints over from the engine's writers."""
     if url.startswith("sqlite"):
         engine = create_async_engine(
             url, connect_args={"timeout": busy_timeout_ms / 1000}, module=sqlite_driver.dbapi()
         )
-        configure_sqlite(engine, busy_timeout_ms)
+        configure_sqlite(engine, busy_timeout_ms, checkpointer)
         return engine
     # No pre-ping on every checkout: it costs a round trip, two per request. A connection that
     # died with its server while in use fails its statement once, and SQLAlchemy then
@@ -215,7 +239,9 @@ def ping_after_idle(engine: AsyncEngine, seconds: float) -> None:
             raise DisconnectionError("an idle connection did not answer") from exc
 
 
-def configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
+def configure_sqlite(
+    engine: AsyncEngine, busy_timeout_ms: int, checkpointer: Checkpointer | None = None
+) -> None:
     """WAL, foreign keys, busy timeout, and transactions that SQLite really begins.
 
     pysqlite begins transactions lazily and on its own terms, which breaks SAVEPOINT and lets two
@@ -232,6 +258,9 @@ def configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        if checkpointer is not None:
+            cursor.execute(f"PRAGMA wal_autocheckpoint={FALLBACK_PAGES}")
+            checkpointer.start()
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
