@@ -94,7 +94,9 @@ class UnitOfWork:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
-        async with self.database.writing(), self.database.sessions() as session:
+        # The write lock (SQLite) covers the transaction only: the next writer can start while
+        # this session closes and its connection goes back to the pool.
+        async with self.database.sessions() as session, self.database.writing():
             await begin_writing(session)
             tx = Transaction(session, self.actor)
             try:
