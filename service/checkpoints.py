@@ -54,7 +54,7 @@ class Checkpointer:
 
     def run(self) -> None:
         try:
-            connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            connection = sqlite3.connect(self.path, isolation_level=None)
         except sqlite3.Error as error:
             log.warning("cannot open the database for checkpoints", error=str(error))
             return
@@ -73,7 +73,8 @@ class Checkpointer:
 
 
 def file_path(database: str | None) -> str | None:
-    """The file behind a SQLite URL's database part; None for an in-memory database."""
+    """The file behind a SQLite URL's database part; None for an in-memory database or a
+    ``file:`` URI, which keep SQLite's own checkpoints."""
     if not database or database == ":memory:" or database.startswith("file:"):
         return None
     return database

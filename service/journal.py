@@ -157,14 +157,24 @@ def event_values(events: Sequence[PendingEvent], dialect: Dialect) -> list[dict[
 
 def column_values(entity: Any) -> dict[str, Any]:
     """Every column of a new ``entity``, by column key; a missing required value is a bug."""
-    mapper = sqlalchemy.inspect(type(entity))
     values = {}
-    for column in entity.__table__.columns:
-        value = getattr(entity, mapper.get_property_by_column(column).key)
-        if value is None and not column.nullable:
-            raise ValueError(f"{entity.__tablename__}.{column.name} must be set before COMMIT")
-        values[column.key] = value
+    for key, attribute, required in mapped_columns(type(entity)):
+        value = getattr(entity, attribute)
+        if value is None and required:
+            raise ValueError(f"{entity.__tablename__}.{key} must be set before COMMIT")
+        values[key] = value
     return values
+
+
+@functools.cache
+def mapped_columns(entity_class: type) -> tuple[tuple[str, str, bool], ...]:
+    """Each column of a mapped class: its key, the attribute holding it, whether it is required
+    (looked up once per class, not on every write)."""
+    mapper = sqlalchemy.inspect(entity_class)
+    return tuple(
+        (column.key, mapper.get_property_by_column(column).key, not column.nullable)
+        for column in mapper.local_table.columns
+    )
 
 
 def sqlite_insert(entity: Any, dialect: Dialect) -> tuple[str, tuple[Any, ...]]:
