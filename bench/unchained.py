@@ -27,7 +27,7 @@ from service.audit.chain import canonical
 from service.audit.models import AuditEntry
 from service.audit.service import PendingEntry, RequestContext
 from service.events.service import PendingEvent
-from service.sqlite_driver import on_sqlite_thread
+from service.sqlite_driver import right_away
 
 # Microseconds since the epoch: above the chain and above what an earlier run numbered.
 NUMBERS = itertools.count(time.time_ns() // 1000)
@@ -48,7 +48,7 @@ async def record_unchained(
         inserts = [journal.sqlite_insert(entity, connection.dialect) for entity in new_rows]
         values = journal.event_values(events, connection.dialect)
         commit = commit and not connection.in_nested_transaction()
-        await on_sqlite_thread(connection, write_on_sqlite, inserts, rows, values, commit)
+        await right_away(connection, write_on_sqlite, inserts, rows, values, commit)
         return
     if rows:
         await connection.execute(insert(AuditEntry.__table__), rows)

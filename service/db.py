@@ -265,16 +265,24 @@ def configure_sqlite(
 
     @event.listens_for(engine.sync_engine, "begin")
     def on_begin(connection: Any) -> None:
-        mode = connection.get_execution_options().get("sqlite_begin", "DEFERRED")
+        options = connection.get_execution_options()
+        mode = options.get("sqlite_begin", "DEFERRED")
         if mode == "NONE":  # each statement is its own transaction (``single_reads``)
             return
         if not sqlite_driver.begin_with_next_trip(
-            connection.connection.dbapi_connection, f"BEGIN {mode}"
+            connection.connection.dbapi_connection,
+            f"BEGIN {mode}",
+            writer=options.get("sqlite_right_away", False),
         ):
             connection.exec_driver_sql(f"BEGIN {mode}")
 
 
+WRITER = {"sqlite_begin": "IMMEDIATE", "sqlite_right_away": True}
+
+
 async def begin_writing(session: AsyncSession) -> None:
-    """Start the session's transaction as a writer (SQLite: BEGIN IMMEDIATE, which goes with
-    its first statement and takes the write lock before it)."""
-    await session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+    """Start the session's transaction as a writer. SQLite: BEGIN IMMEDIATE, which goes with
+    its first statement and takes the write lock before it; then every statement runs right
+    away on the event loop's thread (``sqlite_driver.right_away``), so that the writer holding
+    the write lock never waits behind other requests' work for the loop to resume it."""
+    await session.connection(execution_options=WRITER)

@@ -11,12 +11,13 @@ head second, so no two writers can deadlock.
   outbox head moved on and the events numbered from it (data-modifying CTEs). Inserting events
   wakes the webhook workers (``NOTIFY`` from a trigger, migration 0006). Then COMMIT.
 - On SQLite, whose writer holds the database's write lock for its whole transaction anyway, the
-  same writes are plain statements (SQLite has no data-modifying CTEs), run together in one trip
-  to SQLite's thread (``sqlite_driver.on_sqlite_thread``): the tip is read, the entries linked
-  and everything written without going back to the event loop in between, and the unit of
-  work's COMMIT goes with them. While the write lock is held, every trip lets the event loop
-  run other requests' work before the writer resumes, so each trip saved shortens every
-  writer's wait.
+  same writes are plain statements (SQLite has no data-modifying CTEs), run together as one
+  function: the tip is read, the entries linked and everything written without going back to
+  the event loop in between, and the unit of work's COMMIT goes with them. A usual change's few
+  rows are written right away on the event loop's thread (``sqlite_driver.right_away``); while
+  the write lock is held, a trip to SQLite's thread would let the loop run other requests' work
+  before the writer resumed, and every writer would wait for it. A bulk change's hundreds of
+  rows go to SQLite's thread in one trip (``on_sqlite_thread``) instead of holding up the loop.
 - On PostgreSQL, a change too large for one statement's parameters (a bulk of hundreds of
   permits) is written in plain statements too.
 """
@@ -38,7 +39,7 @@ from service.audit.models import AuditEntry, AuditHead
 from service.audit.service import PendingEntry, RequestContext
 from service.events.models import OutboxEvent, OutboxHead
 from service.events.service import PendingEvent
-from service.sqlite_driver import on_sqlite_thread
+from service.sqlite_driver import on_sqlite_thread, right_away
 
 ENTRIES = AuditEntry.__table__
 EVENTS = OutboxEvent.__table__
@@ -75,7 +76,8 @@ async def record(
         drafts = audit_service.drafts(pending, context)
         values = event_values(events, connection.dialect)
         commit = commit and not connection.in_nested_transaction()
-        await on_sqlite_thread(
+        small = len(inserts) + len(drafts) + len(values) <= RIGHT_AWAY_ROWS
+        await (right_away if small else on_sqlite_thread)(
             connection, write_on_sqlite, inserts, drafts, values, commit, statement="journal"
         )
         return
@@ -97,7 +99,9 @@ async def record(
         await connection.execute(insert(EVENTS), event_rows(events, last))
 
 
-# SQLite, on its own thread: the same writes in plain SQL.
+# SQLite: the same writes in plain SQL. A few rows are written right away on the event loop's
+# thread (``sqlite_driver.right_away``); a bulk change's hundreds go to SQLite's thread.
+RIGHT_AWAY_ROWS = 64
 RESERVE_SQL = "UPDATE audit_head SET seq = seq + ? WHERE id = 1 RETURNING seq, hash"
 MOVE_HEAD_SQL = "UPDATE audit_head SET hash = ? WHERE id = 1"
 BUMP_OUTBOX_SQL = "UPDATE outbox_head SET seq = seq + ? WHERE id = 1 RETURNING seq"

@@ -13,6 +13,13 @@ ROLLBACK with nothing to roll back (SQLAlchemy sends one whenever a connection g
 pool, or a connection that only read closes) makes no trip at all. And ``on_sqlite_thread``
 runs a whole function of ``sqlite3`` calls in one trip, for hot paths that know their SQL.
 
+A write transaction begun with the execution option ``sqlite_right_away`` (the unit of work's
+``begin_writing``) makes no trips at all: its statements run ``right_away`` on the event loop's
+thread. SQLite has one writer at a time, and a writer that hands a statement to a thread gets
+the answer back only after the loop has run every other request's work queued before it, all
+while holding the write lock. Only its BEGIN may meet another process's write and wait in
+SQLite's busy handler; it is tried without waiting, and if SQLite is busy it goes to the thread.
+
 Everything else (connections, transactions, errors, server-side cursors) is SQLAlchemy's own.
 ``build_engine`` passes ``module=dbapi()`` to ``create_async_engine`` for SQLite URLs.
 """
@@ -95,7 +102,8 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 
     async def _run(self, operation: Any, parameters: Any, *, many: bool) -> None:
         adapted: OneTripConnection = self._adapt_connection  # type: ignore[assignment]
-        outcome = await adapted.trip(run, operation, parameters, many)
+        go = adapted.right_away if adapted.writer else adapted.trip
+        outcome = await go(run, operation, parameters, many)
         adapted.in_transaction = outcome.in_transaction
         self._outcome = outcome
         self._rows = collections.deque(outcome.rows)
@@ -111,7 +119,7 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 
 
 class OneTripConnection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ("begin", "in_transaction")
+    __slots__ = ("begin", "in_transaction", "writer")
     _cursor_cls = OneTripCursor
 
     def __init__(self, dbapi: Any, connection: aiosqlite.Connection) -> None:
@@ -120,6 +128,8 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
         # failed), and then ROLLBACK goes to SQLite whatever it may find.
         self.in_transaction: bool | None = False
         self.begin: str | None = None  # a BEGIN that goes with the next trip
+        # A write transaction whose statements all go ``right_away``, until it ends.
+        self.writer = False
 
     async def trip(self, function: Callable[..., T], *args: Any) -> T:
         """``function(sqlite3_connection, *args)`` on SQLite's thread, one statement at a time;
@@ -131,15 +141,25 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
                 return await driver._execute(function, driver._conn, *args)
             return await driver._execute(begun, driver._conn, begin, function, args)
 
+    async def right_away(self, function: Callable[..., T], *args: Any) -> T:
+        """``function(sqlite3_connection, *args)`` on the event loop's thread, unless a pending
+        BEGIN finds another process writing: then on SQLite's thread, which may wait."""
+        driver: aiosqlite.Connection = self._connection  # type: ignore[assignment]
+        begin, self.begin, self.in_transaction = self.begin, None, None
+        async with self._execute_mutex:
+            if begin is not None and not begin_without_waiting(driver._conn, begin):
+                return await driver._execute(begun, driver._conn, begin, function, args)
+            return function(driver._conn, *args)
+
     def commit(self) -> None:
-        self.begin = None
+        self.begin, self.writer = None, False
         if self.in_transaction is False:
             return  # committed already, in the trip that wrote last (``service.journal``)
         super().commit()
         self.in_transaction = False
 
     def rollback(self) -> None:
-        self.begin = None
+        self.begin, self.writer = None, False
         if self.in_transaction is False:
             return  # nothing began since the last COMMIT or ROLLBACK
         super().rollback()
@@ -153,17 +173,35 @@ def begun(
     return function(sqlite, *args)
 
 
-def begin_with_next_trip(dbapi_connection: Any, statement: str) -> bool:
+def begin_without_waiting(sqlite: sqlite3.Connection, begin: str) -> bool:
+    """Run ``begin`` with no busy wait; False, with nothing begun, if SQLite is busy."""
+    (timeout,) = sqlite.execute("PRAGMA busy_timeout").fetchone()
+    sqlite.execute("PRAGMA busy_timeout = 0")
+    try:
+        sqlite.execute(begin)
+    except sqlite3.OperationalError as error:
+        if error.sqlite_errorcode != sqlite3.SQLITE_BUSY:  # type: ignore[attr-defined]
+            raise
+        return False
+    finally:
+        sqlite.execute(f"PRAGMA busy_timeout = {int(timeout)}")
+    return True
+
+
+def begin_with_next_trip(dbapi_connection: Any, statement: str, *, writer: bool = False) -> bool:
     """Send ``statement`` (a BEGIN) with the connection's next statement: one trip less per
-    transaction. False if ``dbapi_connection`` is not one of ours."""
+    transaction. ``writer``: every statement of the transaction goes ``right_away``. False if
+    ``dbapi_connection`` is not one of ours."""
     if not isinstance(dbapi_connection, OneTripConnection):
         return False
-    dbapi_connection.begin = statement
+    dbapi_connection.begin, dbapi_connection.writer = statement, writer
     return True
 
 
 class OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):
     def connect(self, *arg: Any, **kw: Any) -> OneTripConnection:
+        # Used from the event loop's thread too (``right_away``), never at the same time.
+        kw.setdefault("check_same_thread", False)
         connection = aiosqlite.connect(*arg, **kw)
         connection._thread.daemon = True  # as SQLAlchemy does: never hold up exit
         return OneTripConnection(self, await_(connection))
@@ -189,6 +227,26 @@ async def on_sqlite_thread(
         else:  # SQLAlchemy's own adapter: an engine that ``build_engine`` did not make
             driver: aiosqlite.Connection = raw.driver_connection  # type: ignore[assignment]
             result, _ = await driver._execute(call, driver._conn, function, args)
+    except sqlite3.Error as error:
+        raise DBAPIError.instance(statement, None, error, sqlite3.Error) from error
+    return result
+
+
+async def right_away(
+    connection: AsyncConnection, function: Callable[..., T], *args: Any, statement: str = ""
+) -> T:
+    """``function(sqlite3_connection, *args)`` on the event loop's own thread, for a short write
+    under the write lock. A trip to SQLite's thread ends with the writer queued behind every
+    other request's work on the event loop before it can go on, and all the other writers wait
+    for it; this does not. Only a BEGIN that finds another process writing would make the loop
+    wait, so that case takes the trip as usual. Errors as ``on_sqlite_thread``'s.
+    """
+    raw = await connection.get_raw_connection()
+    adapted = raw.dbapi_connection
+    if not isinstance(adapted, OneTripConnection):
+        return await on_sqlite_thread(connection, function, *args, statement=statement)
+    try:
+        result, adapted.in_transaction = await adapted.right_away(call, function, args)
     except sqlite3.Error as error:
         raise DBAPIError.instance(statement, None, error, sqlite3.Error) from error
     return result
