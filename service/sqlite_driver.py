@@ -180,7 +180,8 @@ def begin_without_waiting(sqlite: sqlite3.Connection, begin: str) -> bool:
     try:
         sqlite.execute(begin)
     except sqlite3.OperationalError as error:
-        if error.sqlite_errorcode != sqlite3.SQLITE_BUSY:  # type: ignore[attr-defined]
+        code = error.sqlite_errorcode & 0xFF  # type: ignore[attr-defined]  # primary code
+        if code != sqlite3.SQLITE_BUSY:
             raise
         return False
     finally:
