@@ -139,10 +139,14 @@ class Database:
         and a single statement sees the same committed data either way. SQLite's driver is in
         autocommit mode already (``configure_sqlite``); only our BEGIN is left out there, since
         changing its isolation level would put the driver back in its own transaction handling.
+        On SQLite these reads run right away on the event loop's thread, unless SQLite is busy
+        (``sqlite_driver.read_right_away``).
         """
         async with self.engine.connect() as connection:
             if self.is_sqlite:
                 await connection.execution_options(sqlite_begin="NONE")
+                raw = await connection.get_raw_connection()
+                sqlite_driver.reads_right_away(raw.dbapi_connection)
             else:
                 await connection.execution_options(isolation_level="AUTOCOMMIT")
             yield connection

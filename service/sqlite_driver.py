@@ -19,6 +19,9 @@ thread. SQLite has one writer at a time, and a writer that hands a statement to 
 the answer back only after the loop has run every other request's work queued before it, all
 while holding the write lock. Only its BEGIN may meet another process's write and wait in
 SQLite's busy handler; it is tried without waiting, and if SQLite is busy it goes to the thread.
+A connection's single reads (``Database.single_reads``: the caller's identity, read on every
+request) go ``read_right_away`` the same way: an indexed read costs SQLite microseconds, a trip
+to its thread a hundred of the loop's.
 
 Everything else (connections, transactions, errors, server-side cursors) is SQLAlchemy's own.
 ``build_engine`` passes ``module=dbapi()`` to ``create_async_engine`` for SQLite URLs.
@@ -102,7 +105,12 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 
     async def _run(self, operation: Any, parameters: Any, *, many: bool) -> None:
         adapted: OneTripConnection = self._adapt_connection  # type: ignore[assignment]
-        go = adapted.right_away if adapted.writer else adapted.trip
+        if adapted.writer:
+            go = adapted.right_away
+        elif adapted.point_reads:
+            go = adapted.read_right_away
+        else:
+            go = adapted.trip
         outcome = await go(run, operation, parameters, many)
         adapted.in_transaction = outcome.in_transaction
         self._outcome = outcome
@@ -119,7 +127,7 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 
 
 class OneTripConnection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ("begin", "in_transaction", "writer")
+    __slots__ = ("begin", "in_transaction", "point_reads", "writer")
     _cursor_cls = OneTripCursor
 
     def __init__(self, dbapi: Any, connection: aiosqlite.Connection) -> None:
@@ -130,6 +138,7 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
         self.begin: str | None = None  # a BEGIN that goes with the next trip
         # A write transaction whose statements all go ``right_away``, until it ends.
         self.writer = False
+        self.point_reads = False  # single reads, right away unless SQLite is busy
 
     async def trip(self, function: Callable[..., T], *args: Any) -> T:
         """``function(sqlite3_connection, *args)`` on SQLite's thread, one statement at a time;
@@ -151,15 +160,24 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
                 return await driver._execute(begun, driver._conn, begin, function, args)
             return function(driver._conn, *args)
 
+    async def read_right_away(self, function: Callable[..., T], *args: Any) -> T:
+        """A read on the event loop's thread, unless SQLite is busy: then on its own thread."""
+        driver: aiosqlite.Connection = self._connection  # type: ignore[assignment]
+        async with self._execute_mutex:
+            done, result = without_waiting(driver._conn, function, args)
+            if done:
+                return result  # type: ignore[return-value]
+            return await driver._execute(function, driver._conn, *args)
+
     def commit(self) -> None:
-        self.begin, self.writer = None, False
+        self.begin, self.writer, self.point_reads = None, False, False
         if self.in_transaction is False:
             return  # committed already, in the trip that wrote last (``service.journal``)
         super().commit()
         self.in_transaction = False
 
     def rollback(self) -> None:
-        self.begin, self.writer = None, False
+        self.begin, self.writer, self.point_reads = None, False, False
         if self.in_transaction is False:
             return  # nothing began since the last COMMIT or ROLLBACK
         super().rollback()
@@ -187,6 +205,30 @@ def begin_without_waiting(sqlite: sqlite3.Connection, begin: str) -> bool:
     finally:
         sqlite.execute(f"PRAGMA busy_timeout = {int(timeout)}")
     return True
+
+
+def without_waiting(
+    sqlite: sqlite3.Connection, function: Callable[..., T], args: tuple[Any, ...]
+) -> tuple[bool, T | None]:
+    """``(True, function(sqlite, *args))`` run with no busy wait, or ``(False, None)`` if SQLite
+    was busy (for a read, which changes nothing before it fails)."""
+    (timeout,) = sqlite.execute("PRAGMA busy_timeout").fetchone()
+    sqlite.execute("PRAGMA busy_timeout = 0")
+    try:
+        return True, function(sqlite, *args)
+    except sqlite3.OperationalError as error:
+        if error.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:  # type: ignore[attr-defined]
+            raise
+        return False, None
+    finally:
+        sqlite.execute(f"PRAGMA busy_timeout = {int(timeout)}")
+
+
+def reads_right_away(dbapi_connection: Any) -> None:
+    """The connection's reads, each its own transaction, go ``read_right_away`` until it goes
+    back to the pool."""
+    if isinstance(dbapi_connection, OneTripConnection):
+        dbapi_connection.point_reads = True
 
 
 def begin_with_next_trip(dbapi_connection: Any, statement: str, *, writer: bool = False) -> bool:

@@ -227,3 +227,55 @@ async def test_a_unit_of_work_waits_for_another_process_off_the_event_loop(datab
     with another_process_writing(database) as commit_other:
         assert await ticks_while(write_in_unit_of_work(database, "mine"), commit_other) >= 10
     assert await notes(database) == 2
+
+
+@pytest.fixture
+def note_threads(monkeypatch) -> list[int]:
+    """The thread SQLite runs each statement on that reads notes, from now on."""
+    seen: list[int] = []
+    real_run = sqlite_driver.run
+
+    def run(connection, operation, parameters, many):
+        if operation.startswith("SELECT body FROM note"):
+            seen.append(threading.get_ident())
+        return real_run(connection, operation, parameters, many)
+
+    monkeypatch.setattr(sqlite_driver, "run", run)
+    return seen
+
+
+async def test_a_single_read_runs_right_away_and_only_that_one(database, note_threads):
+    await write_in_unit_of_work(database, "a")
+    async with database.single_reads() as conn:  # the identity read of every request
+        assert (await conn.execute(text("SELECT body FROM note"))).scalar_one() == "a"
+    async with database.engine.connect() as conn:  # the same pooled connection, a usual read
+        await conn.execute(text("SELECT body FROM note"))
+    loop_thread = threading.get_ident()
+    assert note_threads[0] == loop_thread
+    assert note_threads[1] != loop_thread
+
+
+def test_a_read_that_would_wait_for_another_process_reports_it_and_waits_not(tmp_path):
+    """Another process holds the database exclusively: the read fails at once instead of
+    sitting in the busy handler (its caller then sends it to SQLite's thread to wait), and the
+    connection keeps its busy timeout."""
+    path = tmp_path / "locked.db"
+    setup = sqlite3.connect(path, isolation_level=None)
+    setup.execute("PRAGMA journal_mode=WAL")
+    setup.execute("CREATE TABLE note (body TEXT)")
+    setup.close()
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("PRAGMA locking_mode=EXCLUSIVE")
+    other.execute("BEGIN EXCLUSIVE")
+    reader = sqlite3.connect(path, isolation_level=None, timeout=5)
+    try:
+        done, _ = sqlite_driver.without_waiting(reader, count_notes, ())
+        assert done is False
+        assert reader.execute("PRAGMA busy_timeout").fetchone() == (5000,)
+    finally:
+        other.close()
+        reader.close()
+
+
+def count_notes(sqlite) -> int:
+    return sqlite.execute("SELECT count(*) FROM note").fetchone()[0]
