@@ -206,14 +206,21 @@ class Server:
 
     async def tokens(self, usernames: Iterable[str], password: str) -> dict[str, str]:
         """Access tokens from ``POST /oauth/token`` (password grant) of this project server."""
-        found = {}
         async with httpx.AsyncClient(base_url=self.base_url, timeout=30) as http:
-            for username in usernames:
-                form = {"grant_type": "password", "username": username, "password": password}
-                response = await http.post("/oauth/token", data=form)
-                response.raise_for_status()
-                found[username] = response.json()["access_token"]
-        return found
+            return await fetch_tokens(http, usernames, password)
+
+
+async def fetch_tokens(
+    http: httpx.AsyncClient, usernames: Iterable[str], password: str
+) -> dict[str, str]:
+    """Access tokens from the project's ``POST /oauth/token`` (password grant) through ``http``."""
+    found = {}
+    for username in usernames:
+        form = {"grant_type": "password", "username": username, "password": password}
+        response = await http.post("/oauth/token", data=form)
+        response.raise_for_status()
+        found[username] = response.json()["access_token"]
+    return found
 
 
 def free_port() -> int:

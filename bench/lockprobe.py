@@ -29,9 +29,9 @@ from typing import Any
 
 import httpx
 
-from bench.harness import fresh_target, seed_parties
+from bench.harness import fetch_tokens, fresh_target, seed_parties
 from bench.scenario import PASSWORD
-from bench.scenarios.write import AUTHORS, CONSULTATIONS, message_body
+from bench.scenarios.write import AUTHORS, CONSULTATIONS, message_body, open_through
 from service import db
 
 
@@ -63,29 +63,6 @@ class Probe:
 
     def uninstall(self) -> None:
         db.Database.writing = self.original  # type: ignore[method-assign]
-
-
-async def tokens(http: httpx.AsyncClient) -> dict[str, str]:
-    found = {}
-    for username in AUTHORS:
-        form = {"grant_type": "password", "username": username, "password": PASSWORD}
-        response = await http.post("/oauth/token", data=form)
-        response.raise_for_status()
-        found[username] = response.json()["access_token"]
-    return found
-
-
-async def consultations(http: httpx.AsyncClient, token: str, dialogue_id: str) -> list[str]:
-    found = []
-    for n in range(CONSULTATIONS):
-        response = await http.post(
-            f"/api/v1/dialogues/{dialogue_id}/consultations",
-            json={"subject": f"Probe consultation {n}", "topic": "end_use_inquiry"},
-            headers={"Authorization": f"Bearer {token}"},
-        )
-        response.raise_for_status()
-        found.append(response.json()["id"])
-    return found
 
 
 async def post_all(
@@ -127,8 +104,8 @@ async def run(messages: int, concurrency: int, calls: bool) -> dict[str, Any]:
                 app.router.lifespan_context(app),
                 httpx.AsyncClient(transport=transport, base_url="http://probe") as http,
             ):
-                found = await tokens(http)
-                ids = await consultations(http, found["gac-officer"], dialogue_id)
+                found = await fetch_tokens(http, AUTHORS, PASSWORD)
+                ids = await open_through(http, found["gac-officer"], dialogue_id, CONSULTATIONS)
                 warm = plan_of(ids, found, 60)
                 await post_all(http, warm, concurrency)  # caches, pools, first statements
                 probe = Probe(calls)

@@ -5,7 +5,8 @@ declares ``claims: Claims`` to require a valid ES256 access token of the project
 project's issuer and audience, python-jose with ``algorithms=["ES256"]``), and ``engine: Engine``
 for the app's ``AsyncEngine`` (``service.db.build_engine``: the project's driver settings, SQLite
 pragmas and pool). Write in one transaction with ``writer(engine)``, which on SQLite begins with
-``BEGIN IMMEDIATE`` as the project does, after taking this process's write lock.
+``BEGIN IMMEDIATE`` and runs its statements right away on the event loop's thread, as the
+project's unit of work does, after taking this process's write lock.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from jose import jwk, jwt
 from jose.backends.base import Key
 from jose.exceptions import JOSEError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from service.db import WRITER
 
 ISSUER, AUDIENCE = "urn:entente:local", "entente"
 # SQLite takes one writer at a time. Writers of this process queue here, woken the moment the
@@ -56,7 +59,9 @@ async def engine_of(request: Request) -> AsyncEngine:
 async def writer(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
     """``async with writer(engine) as conn:`` one write transaction, committed at the end."""
     lock = WRITE_LOCK if engine.dialect.name == "sqlite" else contextlib.nullcontext()
-    async with lock, engine.execution_options(sqlite_begin="IMMEDIATE").begin() as conn:
+    # Begun as the project's unit of work begins (``service.db.WRITER``): on SQLite, IMMEDIATE,
+    # and every statement right away on the event loop's thread.
+    async with lock, engine.execution_options(**WRITER).begin() as conn:
         yield conn
 
 

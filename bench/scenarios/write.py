@@ -28,15 +28,22 @@ AIMS = [
 
 
 async def open_consultations(api: Server, token: str, dialogue_id: str, count: int) -> list[str]:
+    async with httpx.AsyncClient(base_url=api.base_url, timeout=30) as http:
+        return await open_through(http, token, dialogue_id, count)
+
+
+async def open_through(
+    http: httpx.AsyncClient, token: str, dialogue_id: str, count: int
+) -> list[str]:
+    """``count`` new consultations in the dialogue, opened through ``http``; their ids."""
     headers = {"Authorization": f"Bearer {token}"}
     path = f"/api/v1/dialogues/{dialogue_id}/consultations"
     found = []
-    async with httpx.AsyncClient(base_url=api.base_url, headers=headers, timeout=30) as http:
-        for n in range(count):
-            body = {"subject": f"Bench consultation {n}", "topic": "end_use_inquiry"}
-            response = await http.post(path, json=body)
-            response.raise_for_status()
-            found.append(response.json()["id"])
+    for n in range(count):
+        body = {"subject": f"Bench consultation {n}", "topic": "end_use_inquiry"}
+        response = await http.post(path, json=body, headers=headers)
+        response.raise_for_status()
+        found.append(response.json()["id"])
     return found
 
 
