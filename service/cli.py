@@ -152,7 +152,7 @@ def serve(
     """Serve the API (the embedded SQLite database is migrated first)."""
     import uvicorn
 
-    from service import logs
+    from service import heap, logs
     from service.app import create_app
 
     current = settings()
@@ -162,6 +162,7 @@ def serve(
     typer.echo(f"Entente on http://{host}:{port}  (API docs: /api/v1/docs)")
     application = create_app(current)
     exit_zero_on_sigterm()
+    heap.freeze_startup()
     uvicorn.run(
         application,
         host=host,
@@ -216,6 +217,7 @@ def loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
 async def run_worker(current: Settings, name: str | None) -> None:
     import signal
 
+    from service import heap
     from service.db import Database
     from service.observability import metrics, worker_server
     from service.webhooks import signing
@@ -233,6 +235,7 @@ async def run_worker(current: Settings, name: str | None) -> None:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, the_worker.stop)
+        heap.freeze_startup()
         typer.echo(f"worker {the_worker.name} started")
         async with worker_server.serving(the_worker, registry):
             await the_worker.run()

@@ -114,19 +114,24 @@ async def write_in_unit_of_work(database, *bodies: str) -> None:
             await tx.session.execute(text("INSERT INTO note (body) VALUES (:b)"), {"b": body})
 
 
-@pytest.fixture
-def sqlite_threads(monkeypatch) -> list[int]:
-    """The thread SQLite runs each statement on that inserts a note, from now on."""
+def threads_running(monkeypatch, prefix: str) -> list[int]:
+    """The thread SQLite runs each statement on that starts with ``prefix``, from now on."""
     seen: list[int] = []
     real_run = sqlite_driver.run
 
     def run(connection, operation, parameters, many):
-        if operation.startswith("INSERT INTO note"):
+        if operation.startswith(prefix):
             seen.append(threading.get_ident())
         return real_run(connection, operation, parameters, many)
 
     monkeypatch.setattr(sqlite_driver, "run", run)
     return seen
+
+
+@pytest.fixture
+def sqlite_threads(monkeypatch) -> list[int]:
+    """The thread each statement that inserts a note runs on."""
+    return threads_running(monkeypatch, "INSERT INTO note")
 
 
 @contextlib.contextmanager
@@ -231,17 +236,8 @@ async def test_a_unit_of_work_waits_for_another_process_off_the_event_loop(datab
 
 @pytest.fixture
 def note_threads(monkeypatch) -> list[int]:
-    """The thread SQLite runs each statement on that reads notes, from now on."""
-    seen: list[int] = []
-    real_run = sqlite_driver.run
-
-    def run(connection, operation, parameters, many):
-        if operation.startswith("SELECT body FROM note"):
-            seen.append(threading.get_ident())
-        return real_run(connection, operation, parameters, many)
-
-    monkeypatch.setattr(sqlite_driver, "run", run)
-    return seen
+    """The thread each statement that reads notes runs on."""
+    return threads_running(monkeypatch, "SELECT body FROM note")
 
 
 async def test_a_single_read_runs_right_away_and_only_that_one(database, note_threads):
