@@ -156,7 +156,7 @@ class OneTripConnection(AsyncAdapt_aiosqlite_connection):
         driver: aiosqlite.Connection = self._connection  # type: ignore[assignment]
         begin, self.begin, self.in_transaction = self.begin, None, None
         async with self._execute_mutex:
-            if begin is not None and not begin_without_waiting(driver._conn, begin):
+            if begin is not None and not without_waiting(driver._conn, execute, (begin,))[0]:
                 return await driver._execute(begun, driver._conn, begin, function, args)
             return function(driver._conn, *args)
 
@@ -191,27 +191,15 @@ def begun(
     return function(sqlite, *args)
 
 
-def begin_without_waiting(sqlite: sqlite3.Connection, begin: str) -> bool:
-    """Run ``begin`` with no busy wait; False, with nothing begun, if SQLite is busy."""
-    (timeout,) = sqlite.execute("PRAGMA busy_timeout").fetchone()
-    sqlite.execute("PRAGMA busy_timeout = 0")
-    try:
-        sqlite.execute(begin)
-    except sqlite3.OperationalError as error:
-        code = error.sqlite_errorcode & 0xFF  # type: ignore[attr-defined]  # primary code
-        if code != sqlite3.SQLITE_BUSY:
-            raise
-        return False
-    finally:
-        sqlite.execute(f"PRAGMA busy_timeout = {int(timeout)}")
-    return True
+def execute(sqlite: sqlite3.Connection, sql: str) -> None:
+    sqlite.execute(sql)
 
 
 def without_waiting(
     sqlite: sqlite3.Connection, function: Callable[..., T], args: tuple[Any, ...]
 ) -> tuple[bool, T | None]:
     """``(True, function(sqlite, *args))`` run with no busy wait, or ``(False, None)`` if SQLite
-    was busy (for a read, which changes nothing before it fails)."""
+    was busy (for a BEGIN or a read, which change nothing before they fail)."""
     (timeout,) = sqlite.execute("PRAGMA busy_timeout").fetchone()
     sqlite.execute("PRAGMA busy_timeout = 0")
     try:
@@ -262,17 +250,7 @@ async def on_sqlite_thread(
     It runs inside the connection's current transaction. A ``sqlite3`` error comes back as
     SQLAlchemy's (``IntegrityError``, ``OperationalError``, ...), naming ``statement``.
     """
-    raw = await connection.get_raw_connection()
-    adapted = raw.dbapi_connection
-    try:
-        if isinstance(adapted, OneTripConnection):
-            result, adapted.in_transaction = await adapted.trip(call, function, args)
-        else:  # SQLAlchemy's own adapter: an engine that ``build_engine`` did not make
-            driver: aiosqlite.Connection = raw.driver_connection  # type: ignore[assignment]
-            result, _ = await driver._execute(call, driver._conn, function, args)
-    except sqlite3.Error as error:
-        raise DBAPIError.instance(statement, None, error, sqlite3.Error) from error
-    return result
+    return await in_one_call(connection, function, args, statement, now=False)
 
 
 async def right_away(
@@ -284,12 +262,28 @@ async def right_away(
     for it; this does not. Only a BEGIN that finds another process writing would make the loop
     wait, so that case takes the trip as usual. Errors as ``on_sqlite_thread``'s.
     """
+    return await in_one_call(connection, function, args, statement, now=True)
+
+
+async def in_one_call(
+    connection: AsyncConnection,
+    function: Callable[..., T],
+    args: tuple[Any, ...],
+    statement: str,
+    *,
+    now: bool,
+) -> T:
+    """``function`` right away (``now``) or in one trip; SQLAlchemy's own adapter (an engine
+    that ``build_engine`` did not make) always takes the trip."""
     raw = await connection.get_raw_connection()
     adapted = raw.dbapi_connection
-    if not isinstance(adapted, OneTripConnection):
-        return await on_sqlite_thread(connection, function, *args, statement=statement)
     try:
-        result, adapted.in_transaction = await adapted.right_away(call, function, args)
+        if isinstance(adapted, OneTripConnection):
+            go = adapted.right_away if now else adapted.trip
+            result, adapted.in_transaction = await go(call, function, args)
+        else:
+            driver: aiosqlite.Connection = raw.driver_connection  # type: ignore[assignment]
+            result, _ = await driver._execute(call, driver._conn, function, args)
     except sqlite3.Error as error:
         raise DBAPIError.instance(statement, None, error, sqlite3.Error) from error
     return result

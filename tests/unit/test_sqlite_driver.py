@@ -207,7 +207,9 @@ async def test_a_unit_of_works_statements_run_on_the_event_loops_thread(database
     assert await notes(database) == 2
 
 
-async def test_reads_outside_a_unit_of_work_still_go_to_sqlites_thread(database, sqlite_threads):
+async def test_a_transaction_outside_a_unit_of_work_goes_to_sqlites_thread(
+    database, sqlite_threads
+):
     async with database.engine.begin() as conn:  # not a writer: no IMMEDIATE, no right away
         await conn.execute(text("INSERT INTO note (body) VALUES ('x')"))
     assert len(sqlite_threads) == 1
